@@ -1,0 +1,121 @@
+"""`pywasm-filter build`: a filter source becomes one pre-initialized Proxy-Wasm module."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import bundle, toolchain
+from .errors import FilterError, PywasmFilterError
+from .progress import step
+from .verify import verify
+from .wasm import binary
+from .wasm.snapshot import SnapshotError, snapshot
+
+# Where the build-time interpreter sees the stdlib and the SDK (the filter keeps its own path,
+# so tracebacks name the user's real files).
+GUEST_STDLIB = "/python/stdlib"
+GUEST_SDK = "/python/sdk"
+BUILD_ERROR_MARKER = "PYWASM-BUILD-ERROR "
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced, for the CLI's summary and for benchmarks."""
+
+    output: Path
+    file_bytes: int
+    code_bytes: int
+    data_bytes: int
+    seconds: float
+
+
+def _stage_sdk(destination: Path) -> None:
+    """Copy the guest-side SDK (its .py files, not the host-only parts) for bundling."""
+    import proxywasm
+
+    source = Path(proxywasm.__file__).parent
+    target = destination / bundle.SDK_PACKAGE
+    target.mkdir(parents=True)
+    for file in source.glob("*.py"):
+        shutil.copy2(file, target / file.name)
+
+
+def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
+    lines = [
+        f"path={source.search_root}",
+        f"path={GUEST_SDK}",
+        f"path={GUEST_STDLIB}",
+        f"main={source.module}",
+        f"user_root={source.user_root}",
+        *(f"import={name}" for name in imports),
+    ]
+    return "\n".join(lines).encode()
+
+
+def _build_failure(error: SnapshotError, source: bundle.FilterSource) -> PywasmFilterError:
+    """Turn the interpreter's failure report into an error naming the user's file and line."""
+    for line in error.output.splitlines():
+        if line.startswith(BUILD_ERROR_MARKER):
+            report = json.loads(line[len(BUILD_ERROR_MARKER):])
+            file = report.get("file") or str(source.path)
+            fixes = {
+                "syntax": "fix the Python syntax at this line",
+                "import": "import only the standard library, proxywasm and files beside the filter",
+                "no_context": "call proxywasm.set_root_context(...) or "
+                              "proxywasm.set_http_context(...) at module level",
+                "exception": "module-level code runs at build time with no proxy attached: "
+                             "move host calls into on_vm_start/on_configure or a callback",
+            }
+            return FilterError(file, report.get("line"), report.get("message", "build failed"),
+                               fixes.get(report.get("kind", ""), ""))
+    return PywasmFilterError(
+        f"{source.path}: error: the interpreter failed while importing the filter:\n"
+        f"{error.output.strip() or error}"
+    )
+
+
+def _write_atomically(output: Path, module: bytes) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(module)
+        os.replace(temporary, output)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def build(filter_path: Path, output: Path) -> BuildResult:
+    """Build `filter_path` into the module `output`; nothing is written if any step fails."""
+    started = time.monotonic()
+    source = bundle.locate(filter_path)
+    cpython = toolchain.ensure_cpython()
+    imports = bundle.scan_imports(source, cpython.stdlib)
+    base = toolchain.ensure_runtime_base()
+    with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
+        _stage_sdk(Path(sdk_dir))
+        preopens = [
+            (cpython.stdlib, GUEST_STDLIB),
+            (Path(sdk_dir), GUEST_SDK),
+            (source.search_root, str(source.search_root)),
+        ]
+        try:
+            module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
+        except SnapshotError as error:
+            raise _build_failure(error, source) from None
+    verify(module)
+    _write_atomically(output, module)
+    return BuildResult(
+        output=output,
+        file_bytes=len(module),
+        code_bytes=binary.code_size(module),
+        data_bytes=binary.data_size(module),
+        seconds=time.monotonic() - started,
+    )

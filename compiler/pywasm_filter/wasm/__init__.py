@@ -1,0 +1,1 @@
+"""WebAssembly binary handling: section reading/writing, validation and build-time snapshots."""

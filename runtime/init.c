@@ -1,0 +1,96 @@
+/* Module integration: the ABI marker, the allocator export, and build-time start-up.
+ *
+ * `pywasm_init` runs once, at build time inside the snapshotter: it starts CPython with the
+ * bundle's search path, imports the filter through `proxywasm._bootstrap`, and binds the
+ * callbacks. The memory it leaves behind becomes the module's data, so at run time no
+ * interpreter start-up and no filesystem are needed.
+ *
+ * The init argument is text, one `key=value` per line: `path=` lines give sys.path (in
+ * order); the whole text is also handed to `_bootstrap.initialize`.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pywasm.h"
+
+PYWASM_EXPORT(proxy_abi_version_0_2_1) void proxy_abi_version_0_2_1(void) {}
+
+PYWASM_EXPORT(proxy_on_memory_allocate) void *proxy_on_memory_allocate(size_t size) {
+    return malloc(size);
+}
+
+/* Replaces `_initialize` once the snapshot is taken: C constructors must not run twice. */
+PYWASM_EXPORT(__pywasm_snapshot_noop) void pywasm_snapshot_noop(void) {}
+
+/* Fill config->module_search_paths from the `path=` lines of the init argument. */
+static PyStatus set_search_path(PyConfig *config, const char *spec, size_t size) {
+    config->module_search_paths_set = 1;
+    const char *line = spec, *end = spec + size;
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (eol == NULL) eol = end;
+        if ((size_t)(eol - line) > 5 && memcmp(line, "path=", 5) == 0) {
+            char *utf8 = strndup(line + 5, (size_t)(eol - line - 5));
+            wchar_t *entry = utf8 ? Py_DecodeLocale(utf8, NULL) : NULL;
+            free(utf8);
+            if (entry == NULL) return PyStatus_NoMemory();
+            PyStatus status = PyWideStringList_Append(&config->module_search_paths, entry);
+            PyMem_RawFree(entry);
+            if (PyStatus_Exception(status)) return status;
+        }
+        line = eol + 1;
+    }
+    return PyStatus_Ok();
+}
+
+static int start_interpreter(const char *spec, size_t size) {
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus status = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(status)) goto fail;
+
+    if (PyImport_AppendInittab("_proxywasm", PyInit__proxywasm) < 0) return -1;
+
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.install_signal_handlers = 0;
+    config.pathconfig_warnings = 0;
+    config.user_site_directory = 0;
+    config.buffered_stdio = 0;
+    status = PyConfig_SetString(&config, &config.program_name, L"pywasm-filter");
+    if (!PyStatus_Exception(status)) status = set_search_path(&config, spec, size);
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "pywasm-filter: CPython failed to start: %s\n",
+            status.err_msg ? status.err_msg : "unknown error");
+    return -1;
+}
+
+static int import_filter(const char *spec, size_t size) {
+    PyObject *bootstrap = PyImport_ImportModule("proxywasm._bootstrap");
+    if (bootstrap == NULL) return -1;
+    PyObject *result = PyObject_CallMethod(bootstrap, "initialize", "s#", spec, (Py_ssize_t)size);
+    Py_DECREF(bootstrap);
+    if (result == NULL) return -1;
+    Py_DECREF(result);
+    return pywasm_bind_callbacks();
+}
+
+PYWASM_EXPORT(pywasm_init) int32_t pywasm_init(const char *spec, size_t size) {
+    int rc = start_interpreter(spec, size);
+    if (rc == 0 && import_filter(spec, size) < 0) {
+        PyErr_Print();
+        rc = -1;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pywasm_reset_wasi_overrides();
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,18 @@
+/* Declarations shared by the runtime's C files. */
+#ifndef PYWASM_H
+#define PYWASM_H
+
+#include <Python.h>
+
+#define PYWASM_EXPORT(name) __attribute__((export_name(#name), used))
+
+/* Creates the `_proxywasm` built-in module (hostcalls.c). */
+PyMODINIT_FUNC PyInit__proxywasm(void);
+
+/* Looks up the SDK's callback functions once, after the filter is imported (callbacks.c). */
+int pywasm_bind_callbacks(void);
+
+/* Points every stubbed WASI function back at its stub (wasi_stubs.c). */
+void pywasm_reset_wasi_overrides(void);
+
+#endif
