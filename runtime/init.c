@@ -8,6 +8,7 @@
  * The init argument is text, one `key=value` per line: `path=` lines give sys.path (in
  * order); the whole text is also handed to `_bootstrap.initialize`.
  */
+#define PY_SSIZE_T_CLEAN
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pywasm_filter.wasm import binary, snapshot
-from pywasm_filter.wasm.binary import Limits, SectionId
-from pywasm_filter.wasm.snapshot import SnapshotError, data_spans
 from wasmtime import (
     Caller,
     Engine,
@@ -23,6 +20,10 @@ from wasmtime import (
     WasiConfig,
     wat2wasm,
 )
+
+from pywasm_filter.wasm import binary, snapshot
+from pywasm_filter.wasm.binary import Limits, SectionId
+from pywasm_filter.wasm.snapshot import SnapshotError, data_spans
 
 # Stands in for the CPython runtime. The first byte of the init argument picks a behaviour:
 # F fails with a message on stderr, H calls the host, T traps, X exits; anything else succeeds.

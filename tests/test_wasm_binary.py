@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from wasmtime import wat2wasm
+
 from pywasm_filter.wasm import binary
 from pywasm_filter.wasm.binary import (
     F64,
@@ -23,7 +25,6 @@ from pywasm_filter.wasm.binary import (
     WasmFormatError,
     validate,
 )
-from wasmtime import wat2wasm
 
 SAMPLE_WAT = r"""
 (module

@@ -114,8 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(run=_command_init)
 
     build_command = commands.add_parser("build", help="compile a Python filter to a .wasm module")
-    build_command.add_argument("filter", type=Path, help="the filter .py file or package directory")
-    build_command.add_argument("-o", "--output", type=Path, help="output .wasm (default: ./NAME.wasm)")
+    build_command.add_argument("filter", type=Path,
+                               help="the filter .py file or package directory")
+    build_command.add_argument("-o", "--output", type=Path,
+                               help="output .wasm (default: ./NAME.wasm)")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")

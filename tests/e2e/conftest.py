@@ -11,7 +11,6 @@ import pytest
 from pywasm_filter.envoy import Envoy, HttpBootstrap, WasmFilter
 
 
-
 @pytest.fixture
 def run_envoy(tmp_path: Path) -> Callable[..., AbstractContextManager[Envoy]]:
     """Start Envoy with the given Wasm filters in front of a direct response."""

@@ -1,0 +1,95 @@
+"""Write Proxy-Wasm filters in typed Python; the API mirrors the Rust SDK in snake_case.
+
+A filter module registers its contexts at module level, like Rust's ``proxy_wasm::main!``::
+
+    import proxywasm
+
+    class Filter(proxywasm.HttpContext):
+        def on_http_request_headers(self, num_headers, end_of_stream):
+            self.set_http_request_header("x-filtered", "yes")
+            return proxywasm.Action.CONTINUE
+
+    proxywasm.set_http_context(Filter)
+"""
+
+from __future__ import annotations
+
+from . import hostcalls
+from ._dispatch import registered, set_http_context, set_root_context, set_stream_context
+from ._log import (
+    log,
+    log_critical,
+    log_debug,
+    log_error,
+    log_info,
+    log_trace,
+    log_warn,
+    set_log_level,
+)
+from .context import Context, RootContext
+from .errors import (
+    BadArgumentError,
+    CasMismatchError,
+    EmptyError,
+    HostCallError,
+    InternalFailureError,
+    InvalidMemoryAccessError,
+    NotFoundError,
+    ParseError,
+    SerializationError,
+    UnimplementedError,
+)
+from .http import HttpContext
+from .stream import StreamContext
+from .types import (
+    Action,
+    BufferType,
+    ContextType,
+    GrpcStatusCode,
+    LogLevel,
+    MapType,
+    MetricType,
+    PeerType,
+    Status,
+    StreamType,
+)
+
+__all__ = [
+    "Action",
+    "BadArgumentError",
+    "BufferType",
+    "CasMismatchError",
+    "Context",
+    "ContextType",
+    "EmptyError",
+    "GrpcStatusCode",
+    "HostCallError",
+    "HttpContext",
+    "InternalFailureError",
+    "InvalidMemoryAccessError",
+    "LogLevel",
+    "MapType",
+    "MetricType",
+    "NotFoundError",
+    "ParseError",
+    "PeerType",
+    "RootContext",
+    "SerializationError",
+    "Status",
+    "StreamContext",
+    "StreamType",
+    "UnimplementedError",
+    "hostcalls",
+    "log",
+    "log_critical",
+    "log_debug",
+    "log_error",
+    "log_info",
+    "log_trace",
+    "log_warn",
+    "registered",
+    "set_http_context",
+    "set_log_level",
+    "set_root_context",
+    "set_stream_context",
+]

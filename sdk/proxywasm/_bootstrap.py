@@ -1,0 +1,150 @@
+"""Build-time entry point: the C runtime calls ``initialize(spec)`` inside the snapshotter.
+
+It imports the filter, checks that it registered a context, closes the import system (there is
+no filesystem at run time) and freezes the heap so later collections skip the snapshot. On
+failure it prints one ``PYWASM-BUILD-ERROR {json}`` line to stderr and raises ``BuildError``.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from . import _dispatch
+from ._tb import describe, frames
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType, TracebackType
+    from typing import NoReturn
+
+    Report = dict[str, str | int | None]
+
+MARKER = "PYWASM-BUILD-ERROR "
+_SDK_DIR = __file__.rpartition("/")[0] + "/"
+
+
+class BuildError(Exception):
+    """The filter cannot be built; its report line has already been written to stderr."""
+
+
+class NotBundledFinder:
+    """The last meta path finder: names a module that was not imported at build time."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None, /
+    ) -> NoReturn:
+        """Raise ModuleNotFoundError: nothing can be loaded once the module is built."""
+        raise ModuleNotFoundError(
+            f"module {fullname} was not imported when the filter was built; import it at "
+            "module level in your filter so it is bundled",
+            name=fullname,
+        )
+
+
+def initialize(spec: str) -> None:
+    """Import the filter described by ``spec`` and prepare the heap for the snapshot.
+
+    ``spec`` has one ``key=value`` per line: ``main=<module>``, then optional ``import=<module>``
+    and ``user_root=<dir>`` (the directory of the user's files); other keys are ignored.
+    """
+    main = ""
+    imports: list[str] = []
+    user_root = ""
+    for line in spec.splitlines():
+        key, _, value = line.partition("=")
+        if key == "main":
+            main = value
+        elif key == "import":
+            imports.append(value)
+        elif key == "user_root":
+            user_root = value.rstrip("/") + "/" if value else ""
+    try:
+        if not main:
+            raise ValueError("the build spec names no main module (a main=<module> line)")
+        module = _import(main)
+        for name in imports:
+            _import(name)
+    except BaseException as exc:
+        _fail(_describe(exc, user_root), exc)
+    if not _dispatch.registered():
+        file = getattr(module, "__file__", None) or main
+        message = (
+            f"{file} registers no context: call proxywasm.set_root_context(...) or "
+            "proxywasm.set_http_context(...) at module level"
+        )
+        _fail(_report("no_context", file, None, message, None), None)
+    sys.path_importer_cache.clear()
+    sys.meta_path.append(NotBundledFinder())
+    gc.collect()
+    gc.freeze()
+
+
+def _import(name: str) -> ModuleType:
+    __import__(name)
+    return sys.modules[name]
+
+
+def _report(
+    kind: str, file: str | None, line: int | None, message: str, module: str | None
+) -> Report:
+    return {"kind": kind, "file": file, "line": line, "message": message, "module": module}
+
+
+def _describe(exc: BaseException, user_root: str) -> Report:
+    if isinstance(exc, SyntaxError):
+        return _report("syntax", exc.filename, exc.lineno, exc.msg, None)
+    file, line = _user_frame(exc.__traceback__, user_root)
+    if isinstance(exc, ImportError):
+        return _report("import", file, line, str(exc), exc.name)
+    return _report("exception", file, line, describe(exc), None)
+
+
+def _user_frame(tb: TracebackType | None, user_root: str) -> tuple[str | None, int | None]:
+    """Return the innermost frame in the user's own files (not the stdlib, not this SDK)."""
+    system = tuple({sys.prefix + "/", sys.base_prefix + "/", sys.exec_prefix + "/"})
+    for file, line, _ in reversed(frames(tb)):
+        if user_root:
+            if file.startswith(user_root):
+                return file, line
+        elif not file.startswith(("<", _SDK_DIR, *system)):
+            return file, line
+    return None, None
+
+
+def _fail(report: Report, cause: BaseException | None) -> NoReturn:
+    sys.stderr.write(MARKER + _json(report) + "\n")
+    sys.stderr.flush()
+    raise BuildError(str(report["message"])) from cause
+
+
+def _json(report: Report) -> str:
+    """Encode a flat report as JSON (the json module is not bundled)."""
+    fields = []
+    for key, value in report.items():
+        if value is None:
+            text = "null"
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = _json_string(value)
+        fields.append(f"{_json_string(key)}: {text}")
+    return "{" + ", ".join(fields) + "}"
+
+
+def _json_string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    out.append('"')
+    return "".join(out)

@@ -1,0 +1,609 @@
+"""The callback router: the C runtime calls these functions by name, with int arguments.
+
+Each ``on_*`` function here is one Proxy-Wasm callback. It finds the context by id (one dict
+lookup), calls the matching method, and never lets an exception reach C: a failing callback is
+logged with its traceback, and an HTTP or TCP stream then fails closed (a 500 response, or the
+connection closed) unless its context sets ``fail_open = True``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from . import _host, _registry, _runtime
+from ._tb import format_exception
+from .context import RootContext
+from .http import HttpContext
+from .stream import StreamContext
+from .types import Action, ContextType, LogLevel, PeerType, StreamType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .context import Context
+
+_CONTINUE = Action.CONTINUE
+_PAUSE = Action.PAUSE
+_ACTION_VALUES = frozenset(Action)
+_FAILURE_STATUS = 500
+_FAILURE_DETAILS = "python_filter_error"
+_FAILURE_BODY = b"filter error\n"
+
+_root_factory: Callable[[int], RootContext] | None = None
+_http_factory: Callable[[int, int], HttpContext] | None = None
+_stream_factory: Callable[[int, int], StreamContext] | None = None
+
+_roots: dict[int, RootContext] = {}
+_http: dict[int, HttpContext] = {}
+_streams: dict[int, StreamContext] = {}
+
+
+# Registration (module level in the user's filter, at build time)
+
+
+def _check_factory(factory: object, setter: str) -> None:
+    if not callable(factory):
+        raise TypeError(
+            f"{setter}() needs a class or function that creates contexts, not {factory!r}"
+        )
+
+
+def set_root_context(factory: Callable[[int], RootContext]) -> None:
+    """Register the root context factory, called as ``factory(context_id)`` per plugin."""
+    global _root_factory
+    _check_factory(factory, "set_root_context")
+    _root_factory = factory
+
+
+def set_http_context(factory: Callable[[int, int], HttpContext]) -> None:
+    """Register the HTTP context factory, called as ``factory(context_id, root_context_id)``."""
+    global _http_factory
+    _check_factory(factory, "set_http_context")
+    _http_factory = factory
+
+
+def set_stream_context(factory: Callable[[int, int], StreamContext]) -> None:
+    """Register the TCP context factory, called as ``factory(context_id, root_context_id)``."""
+    global _stream_factory
+    _check_factory(factory, "set_stream_context")
+    _stream_factory = factory
+
+
+def registered() -> bool:
+    """Return True if the filter registered a root, HTTP or stream context factory."""
+    return _root_factory is not None or _http_factory is not None or _stream_factory is not None
+
+
+def reset() -> None:
+    """Forget every factory, context and pending callout (for tests and the emulator)."""
+    global _root_factory, _http_factory, _stream_factory
+    _root_factory = _http_factory = _stream_factory = None
+    _roots.clear()
+    _http.clear()
+    _streams.clear()
+    _registry.clear()
+
+
+# Failure handling
+
+
+def _report(exc: BaseException, what: str) -> None:
+    """Log ``what`` and the traceback at ERROR, one record per line so each keeps its prefix."""
+    text = f"{what}\n{format_exception(exc)}"
+    try:
+        for line in text.split("\n"):
+            _host.log(LogLevel.ERROR, line)
+    except BaseException:
+        _stderr_fallback(text)
+
+
+def _stderr_fallback(text: str) -> None:
+    stream = sys.__stderr__
+    if stream is not None:
+        try:
+            stream.write(text + "\n")
+        except BaseException:
+            return
+
+
+def _log_error(message: str) -> None:
+    try:
+        _host.log(LogLevel.ERROR, message)
+    except BaseException:
+        _stderr_fallback(message)
+
+
+def _where(context: Context | None, callback: str, context_id: int) -> str:
+    owner = type(context).__name__ if context is not None else "context"
+    return f"{owner}.{callback} (context {context_id})"
+
+
+def _bad_action(value: object, callback: str) -> int:
+    if type(value) is int and value in _ACTION_VALUES:
+        return value
+    raise TypeError(
+        f"{callback}() returned {value!r}; return proxywasm.Action.CONTINUE or Action.PAUSE"
+    )
+
+
+def _http_failed(context_id: int, callback: str, exc: BaseException) -> int:
+    context = _http.get(context_id)
+    if context is None:
+        _log_error(
+            f"{callback}: no HTTP context {context_id} (its creation failed, see the "
+            "error above); failing the request closed with a 500 response"
+        )
+        root_id = 0
+    elif context.fail_open:
+        _report(
+            exc,
+            f"{_where(context, callback, context_id)} raised; failing open "
+            "(fail_open = True), the stream continues",
+        )
+        return _CONTINUE
+    else:
+        _report(
+            exc,
+            f"{_where(context, callback, context_id)} raised; failing closed with a "
+            "500 response (set fail_open = True on the class to continue instead)",
+        )
+        root_id = context.root_context_id
+    _http[context_id] = HttpContext(context_id, root_id)
+    try:
+        _host.send_local_response(_FAILURE_STATUS, _FAILURE_DETAILS, _FAILURE_BODY, (), -1)
+    except BaseException as send_error:
+        _report(send_error, "sending the 500 response failed; resetting the stream")
+        _close(StreamType.HTTP_REQUEST)
+    return _PAUSE
+
+
+def _stream_failed(context_id: int, callback: str, exc: BaseException) -> int:
+    context = _streams.get(context_id)
+    if context is None:
+        _log_error(
+            f"{callback}: no TCP context {context_id} (its creation failed, see the "
+            "error above); closing the connection"
+        )
+        root_id = 0
+    elif context.fail_open:
+        _report(
+            exc,
+            f"{_where(context, callback, context_id)} raised; failing open "
+            "(fail_open = True), the connection continues",
+        )
+        return _CONTINUE
+    else:
+        _report(
+            exc,
+            f"{_where(context, callback, context_id)} raised; closing the connection "
+            "(set fail_open = True on the class to continue instead)",
+        )
+        root_id = context.root_context_id
+    _streams[context_id] = StreamContext(context_id, root_id)
+    _close(StreamType.DOWNSTREAM)
+    return _PAUSE
+
+
+def _close(stream_type: StreamType) -> None:
+    try:
+        _host.close_stream(stream_type)
+    except BaseException as exc:
+        _report(exc, f"closing the {stream_type.name} stream failed")
+
+
+def _callout_failed(context: Context, callback: str, exc: BaseException) -> None:
+    """A callout callback raised: fail the waiting stream (if any) as its own callback would."""
+    if isinstance(context, HttpContext):
+        _http_failed(context.context_id, callback, exc)
+    elif isinstance(context, StreamContext):
+        _stream_failed(context.context_id, callback, exc)
+    else:
+        _report(exc, f"{_where(context, callback, context.context_id)} raised")
+
+
+# Context lifecycle
+
+
+def _find(context_id: int) -> RootContext | HttpContext | StreamContext | None:
+    context: RootContext | HttpContext | StreamContext | None = _http.get(context_id)
+    if context is None:
+        context = _streams.get(context_id)
+        if context is None:
+            context = _roots.get(context_id)
+    return context
+
+
+def on_context_create(context_id: int, parent_context_id: int) -> None:
+    """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``."""
+    if parent_context_id == 0:
+        _create_root(context_id)
+        return
+    try:
+        _create_child(context_id, parent_context_id)
+    except BaseException as exc:
+        _report(exc, f"creating context {context_id} failed; its stream will fail closed")
+
+
+def _create_root(context_id: int) -> None:
+    try:
+        _runtime.vm_started()
+    except BaseException as exc:
+        _report(exc, "the run-time set-up (reseeding random, routing stdout/stderr) failed")
+    try:
+        root = RootContext(context_id) if _root_factory is None else _root_factory(context_id)
+        if not isinstance(root, RootContext):
+            raise TypeError(f"the root context factory returned {root!r}, not a RootContext")
+        root.context_id = context_id
+    except BaseException as exc:
+        _report(exc, f"creating root context {context_id} failed; the plugin cannot start")
+        return
+    _roots[context_id] = root
+
+
+def _create_child(context_id: int, root_id: int) -> None:
+    if _http_factory is not None:
+        _add_http(_http_factory(context_id, root_id), context_id, root_id)
+        return
+    if _stream_factory is not None:
+        _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
+        return
+    root = _roots.get(root_id)
+    if root is None:
+        raise LookupError(f"no root context {root_id} (its creation failed, see above)")
+    kind = root.get_type()
+    if kind != ContextType.STREAM_CONTEXT:
+        http = root.create_http_context(context_id)
+        if http is not None:
+            _add_http(http, context_id, root_id)
+            return
+    if kind != ContextType.HTTP_CONTEXT:
+        stream = root.create_stream_context(context_id)
+        if stream is not None:
+            _add_stream(stream, context_id, root_id)
+            return
+    raise LookupError(
+        f"{type(root).__name__} created no context for stream {context_id}: override "
+        "create_http_context() (or create_stream_context() for TCP) to return one, or "
+        "register a factory with proxywasm.set_http_context()"
+    )
+
+
+def _add_http(context: object, context_id: int, root_id: int) -> None:
+    if not isinstance(context, HttpContext):
+        raise TypeError(f"the HTTP context factory returned {context!r}, not an HttpContext")
+    context.context_id = context_id
+    context.root_context_id = root_id
+    _http[context_id] = context
+
+
+def _add_stream(context: object, context_id: int, root_id: int) -> None:
+    if not isinstance(context, StreamContext):
+        raise TypeError(f"the stream context factory returned {context!r}, not a StreamContext")
+    context.context_id = context_id
+    context.root_context_id = root_id
+    _streams[context_id] = context
+
+
+def on_done(context_id: int) -> int:
+    """Ask the context whether it is done (1) or will call ``done()`` later (0)."""
+    context = _find(context_id)
+    if context is None:
+        return 1
+    try:
+        finished = context.on_done()
+        if finished is None:
+            raise TypeError("on_done() returned None; return True, or False to call done() later")
+        return 1 if finished else 0
+    except BaseException as exc:
+        _report(exc, f"{_where(context, 'on_done', context_id)} raised; treating it as done")
+        return 1
+
+
+def on_log(context_id: int) -> None:
+    """Let the context write its access log."""
+    context = _find(context_id)
+    if context is None:
+        return
+    try:
+        context.on_log()
+    except BaseException as exc:
+        _report(exc, f"{_where(context, 'on_log', context_id)} raised")
+
+
+def on_delete(context_id: int) -> None:
+    """Forget a context; the host will not call it again."""
+    _http.pop(context_id, None)
+    _streams.pop(context_id, None)
+    _roots.pop(context_id, None)
+
+
+# Root context callbacks
+
+
+def _no_root(context_id: int, callback: str) -> int:
+    _log_error(f"{callback}: no root context {context_id} (its creation failed, see above)")
+    return 0
+
+
+def _accepted(accepted: bool | None, root: RootContext, callback: str) -> int:
+    if accepted is None:
+        raise TypeError(f"{callback}() returned None; return True to accept, False to fail")
+    if not accepted:
+        _log_error(f"{_where(root, callback, root.context_id)} returned False")
+    return 1 if accepted else 0
+
+
+def on_vm_start(context_id: int, vm_configuration_size: int) -> int:
+    """Start the VM: 1 if the root context accepts, 0 to fail."""
+    root = _roots.get(context_id)
+    if root is None:
+        return _no_root(context_id, "on_vm_start")
+    try:
+        return _accepted(root.on_vm_start(vm_configuration_size), root, "on_vm_start")
+    except BaseException as exc:
+        _report(exc, f"{_where(root, 'on_vm_start', context_id)} raised; the VM fails to start")
+        return 0
+
+
+def on_configure(context_id: int, plugin_configuration_size: int) -> int:
+    """Configure the plugin: 1 if the root context accepts its configuration, 0 to reject."""
+    root = _roots.get(context_id)
+    if root is None:
+        return _no_root(context_id, "on_configure")
+    try:
+        return _accepted(root.on_configure(plugin_configuration_size), root, "on_configure")
+    except BaseException as exc:
+        _report(
+            exc, f"{_where(root, 'on_configure', context_id)} raised; the configuration is rejected"
+        )
+        return 0
+
+
+def on_tick(context_id: int) -> None:
+    """Run the root context's timer callback."""
+    root = _roots.get(context_id)
+    if root is None:
+        return
+    try:
+        root.on_tick()
+    except BaseException as exc:
+        _report(exc, f"{_where(root, 'on_tick', context_id)} raised")
+
+
+def on_queue_ready(context_id: int, queue_id: int) -> None:
+    """Tell the root context that a queue it registered has items."""
+    root = _roots.get(context_id)
+    if root is None:
+        return
+    try:
+        root.on_queue_ready(queue_id)
+    except BaseException as exc:
+        _report(exc, f"{_where(root, 'on_queue_ready', context_id)} raised")
+
+
+def on_foreign_function(context_id: int, function_id: int, arguments_size: int) -> None:
+    """Run a foreign function the host invokes on this plugin."""
+    context = _find(context_id)
+    if context is None:
+        return
+    try:
+        context.on_foreign_function(function_id, arguments_size)
+    except BaseException as exc:
+        _report(exc, f"{_where(context, 'on_foreign_function', context_id)} raised")
+
+
+# TCP
+
+
+def on_new_connection(context_id: int) -> int:
+    """A client connected."""
+    try:
+        action = _streams[context_id].on_new_connection()
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_new_connection")
+    except BaseException as exc:
+        return _stream_failed(context_id, "on_new_connection", exc)
+
+
+def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
+    """Data arrived from the client."""
+    try:
+        action = _streams[context_id].on_downstream_data(data_size, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_downstream_data")
+    except BaseException as exc:
+        return _stream_failed(context_id, "on_downstream_data", exc)
+
+
+def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
+    """Data arrived from the server."""
+    try:
+        action = _streams[context_id].on_upstream_data(data_size, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_upstream_data")
+    except BaseException as exc:
+        return _stream_failed(context_id, "on_upstream_data", exc)
+
+
+def on_downstream_connection_close(context_id: int, peer_type: int) -> None:
+    """The client connection closed."""
+    context = _streams.get(context_id)
+    if context is None:
+        return
+    try:
+        context.on_downstream_close(PeerType(peer_type))
+    except BaseException as exc:
+        _report(exc, f"{_where(context, 'on_downstream_close', context_id)} raised")
+
+
+def on_upstream_connection_close(context_id: int, peer_type: int) -> None:
+    """The server connection closed."""
+    context = _streams.get(context_id)
+    if context is None:
+        return
+    try:
+        context.on_upstream_close(PeerType(peer_type))
+    except BaseException as exc:
+        _report(exc, f"{_where(context, 'on_upstream_close', context_id)} raised")
+
+
+# HTTP
+
+
+def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
+    """The request headers arrived."""
+    try:
+        action = _http[context_id].on_http_request_headers(num_headers, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_request_headers")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_request_headers", exc)
+
+
+def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
+    """Request body data arrived."""
+    try:
+        action = _http[context_id].on_http_request_body(body_size, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_request_body")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_request_body", exc)
+
+
+def on_request_trailers(context_id: int, num_trailers: int) -> int:
+    """The request trailers arrived."""
+    try:
+        action = _http[context_id].on_http_request_trailers(num_trailers)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_request_trailers")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_request_trailers", exc)
+
+
+def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
+    """The response headers arrived."""
+    try:
+        action = _http[context_id].on_http_response_headers(num_headers, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_response_headers")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_response_headers", exc)
+
+
+def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int:
+    """Response body data arrived."""
+    try:
+        action = _http[context_id].on_http_response_body(body_size, end_of_stream != 0)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_response_body")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_response_body", exc)
+
+
+def on_response_trailers(context_id: int, num_trailers: int) -> int:
+    """The response trailers arrived."""
+    try:
+        action = _http[context_id].on_http_response_trailers(num_trailers)
+        if action.__class__ is Action:
+            return action
+        return _bad_action(action, "on_http_response_trailers")
+    except BaseException as exc:
+        return _http_failed(context_id, "on_http_response_trailers", exc)
+
+
+# Callouts: the host reports them to the plugin context; hand them to the context that made them
+
+
+def _callout_target(
+    calls: dict[int, int], token: int, context_id: int, pop: bool
+) -> Context | None:
+    target = calls.pop(token, context_id) if pop else calls.get(token, context_id)
+    context = _find(target)
+    if context is not None and target != context_id:
+        _host.set_effective_context(target)
+    return context
+
+
+def on_http_call_response(
+    context_id: int, token: int, num_headers: int, body_size: int, num_trailers: int
+) -> None:
+    """The answer to an HTTP call arrived (``num_headers == 0``: the call failed)."""
+    context = None
+    try:
+        context = _callout_target(_registry.http_calls, token, context_id, True)
+        if context is not None:
+            context.on_http_call_response(token, num_headers, body_size, num_trailers)
+    except BaseException as exc:
+        _callout_error(context, context_id, "on_http_call_response", exc)
+
+
+def on_grpc_receive_initial_metadata(context_id: int, token: int, num_elements: int) -> None:
+    """A gRPC stream's initial metadata arrived."""
+    context = None
+    try:
+        context = _callout_target(_registry.grpc_streams, token, context_id, False)
+        if context is not None:
+            context.on_grpc_stream_initial_metadata(token, num_elements)
+    except BaseException as exc:
+        _callout_error(context, context_id, "on_grpc_stream_initial_metadata", exc)
+
+
+def on_grpc_receive(context_id: int, token: int, message_size: int) -> None:
+    """A gRPC message arrived: the answer to a call, or a message on a stream."""
+    context = None
+    try:
+        if token in _registry.grpc_streams:
+            context = _callout_target(_registry.grpc_streams, token, context_id, False)
+            if context is not None:
+                context.on_grpc_stream_message(token, message_size)
+            return
+        context = _callout_target(_registry.grpc_calls, token, context_id, True)
+        if context is not None:
+            context.on_grpc_call_response(token, 0, message_size)
+    except BaseException as exc:
+        _callout_error(context, context_id, "on_grpc_receive", exc)
+
+
+def on_grpc_receive_trailing_metadata(context_id: int, token: int, num_elements: int) -> None:
+    """A gRPC stream's trailing metadata arrived."""
+    context = None
+    try:
+        context = _callout_target(_registry.grpc_streams, token, context_id, False)
+        if context is not None:
+            context.on_grpc_stream_trailing_metadata(token, num_elements)
+    except BaseException as exc:
+        _callout_error(context, context_id, "on_grpc_stream_trailing_metadata", exc)
+
+
+def on_grpc_close(context_id: int, token: int, status_code: int) -> None:
+    """A gRPC call failed or a gRPC stream ended, with ``status_code``."""
+    context = None
+    try:
+        if token in _registry.grpc_streams:
+            context = _callout_target(_registry.grpc_streams, token, context_id, True)
+            if context is not None:
+                context.on_grpc_stream_close(token, status_code)
+            return
+        context = _callout_target(_registry.grpc_calls, token, context_id, True)
+        if context is not None:
+            context.on_grpc_call_response(token, status_code, 0)
+    except BaseException as exc:
+        _callout_error(context, context_id, "on_grpc_close", exc)
+
+
+def _callout_error(
+    context: Context | None, context_id: int, callback: str, exc: BaseException
+) -> None:
+    if context is None:
+        _report(exc, f"{callback} (context {context_id}) failed")
+    else:
+        _callout_failed(context, callback, exc)

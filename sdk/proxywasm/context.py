@@ -1,0 +1,302 @@
+"""``Context``, the services every context has, and ``RootContext``, the plugin itself."""
+
+from __future__ import annotations
+
+from . import _host, _registry, hostcalls
+from .hostcalls import DEFAULT_TIMEOUT, MAX_SIZE
+from .types import BufferType, MapType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime, timedelta
+
+    from .http import HttpContext
+    from .stream import StreamContext
+    from .types import ContextType
+
+_CALL_HEADERS = MapType.HTTP_CALL_RESPONSE_HEADERS
+_CALL_TRAILERS = MapType.HTTP_CALL_RESPONSE_TRAILERS
+_INITIAL_METADATA = MapType.GRPC_CALL_INITIAL_METADATA
+_TRAILING_METADATA = MapType.GRPC_CALL_TRAILING_METADATA
+
+
+class Context:
+    """Services shared by every context (the Rust SDK's ``Context`` trait).
+
+    ``context_id`` is set by the dispatcher. Callback methods (``on_*``) do nothing by
+    default; override the ones you need.
+    """
+
+    context_id: int
+
+    def __init__(self, context_id: int) -> None:
+        self.context_id = context_id
+
+    # Time and properties
+
+    def get_current_time(self) -> datetime:
+        """Return the host's wall-clock time as an aware UTC datetime."""
+        return hostcalls.get_current_time()
+
+    def get_property(self, path: Sequence[str]) -> bytes | None:
+        """Return the host property at ``path`` (e.g. ``["request", "path"]``), or None."""
+        return hostcalls.get_property(path)
+
+    def set_property(self, path: Sequence[str], value: bytes | None) -> None:
+        """Set the host property at ``path``; None sets it empty."""
+        hostcalls.set_property(path, value)
+
+    # Shared data and queues
+
+    def get_shared_data(self, key: str) -> tuple[bytes | None, int | None]:
+        """Return ``(value, cas)`` for ``key`` in the VM-wide store, or ``(None, None)``."""
+        return hostcalls.get_shared_data(key)
+
+    def set_shared_data(self, key: str, value: bytes | None, cas: int | None = None) -> None:
+        """Store ``value`` under ``key``; with ``cas``, raise CasMismatchError if it changed."""
+        hostcalls.set_shared_data(key, value, cas)
+
+    def remove_shared_data(self, key: str, cas: int | None = None) -> None:
+        """Remove ``key``'s value (Envoy keeps the key with an empty value)."""
+        hostcalls.set_shared_data(key, None, cas)
+
+    def register_shared_queue(self, name: str) -> int:
+        """Create (or find) this VM's queue ``name`` and return its id."""
+        return hostcalls.register_shared_queue(name)
+
+    def resolve_shared_queue(self, vm_id: str, name: str) -> int | None:
+        """Return the id of queue ``name`` of VM ``vm_id``, or None if it does not exist."""
+        return hostcalls.resolve_shared_queue(vm_id, name)
+
+    def dequeue_shared_queue(self, queue_id: int) -> bytes | None:
+        """Pop the oldest item of a queue, or return None if it is empty."""
+        return hostcalls.dequeue_shared_queue(queue_id)
+
+    def enqueue_shared_queue(self, queue_id: int, value: bytes | None) -> None:
+        """Push ``value`` onto a queue; the root contexts watching it get ``on_queue_ready``."""
+        hostcalls.enqueue_shared_queue(queue_id, value)
+
+    # HTTP calls
+
+    def dispatch_http_call(
+        self,
+        upstream: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None = None,
+        trailers: Sequence[tuple[str, str]] = (),
+        timeout: timedelta = DEFAULT_TIMEOUT,
+    ) -> int:
+        """Send an HTTP request to the cluster ``upstream``; ``on_http_call_response`` follows.
+
+        Returns the call's token. Headers must include ':method', ':path' and ':authority'.
+        """
+        token = hostcalls.dispatch_http_call(upstream, headers, body, trailers, timeout)
+        _registry.http_calls[token] = self.context_id
+        return token
+
+    def on_http_call_response(
+        self, token_id: int, num_headers: int, body_size: int, num_trailers: int
+    ) -> None:
+        """Called with the answer to ``dispatch_http_call``; no headers means it failed."""
+
+    def get_http_call_response_headers(self) -> list[tuple[str, str]]:
+        """Return the HTTP call response's headers (in ``on_http_call_response``)."""
+        return _host.get_header_map_pairs(_CALL_HEADERS)
+
+    def get_http_call_response_headers_bytes(self) -> list[tuple[str, bytes]]:
+        """Return the HTTP call response's headers with raw values."""
+        return _host.get_header_map_pairs_bytes(_CALL_HEADERS)
+
+    def get_http_call_response_header(self, name: str) -> str | None:
+        """Return one header of the HTTP call response, or None."""
+        return _host.get_header_map_value(_CALL_HEADERS, name)
+
+    def get_http_call_response_header_bytes(self, name: str) -> bytes | None:
+        """Return one raw header of the HTTP call response, or None."""
+        return _host.get_header_map_value_bytes(_CALL_HEADERS, name)
+
+    def get_http_call_response_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
+        """Return (part of) the HTTP call response's body, or None."""
+        return _host.get_buffer_bytes(BufferType.HTTP_CALL_RESPONSE_BODY, start, max_size)
+
+    def get_http_call_response_trailers(self) -> list[tuple[str, str]]:
+        """Return the HTTP call response's trailers."""
+        return _host.get_header_map_pairs(_CALL_TRAILERS)
+
+    def get_http_call_response_trailers_bytes(self) -> list[tuple[str, bytes]]:
+        """Return the HTTP call response's trailers with raw values."""
+        return _host.get_header_map_pairs_bytes(_CALL_TRAILERS)
+
+    def get_http_call_response_trailer(self, name: str) -> str | None:
+        """Return one trailer of the HTTP call response, or None."""
+        return _host.get_header_map_value(_CALL_TRAILERS, name)
+
+    def get_http_call_response_trailer_bytes(self, name: str) -> bytes | None:
+        """Return one raw trailer of the HTTP call response, or None."""
+        return _host.get_header_map_value_bytes(_CALL_TRAILERS, name)
+
+    # gRPC calls
+
+    def dispatch_grpc_call(
+        self,
+        upstream_name: str,
+        service_name: str,
+        method_name: str,
+        initial_metadata: Sequence[tuple[str, bytes]],
+        message: bytes | None,
+        timeout: timedelta = DEFAULT_TIMEOUT,
+    ) -> int:
+        """Make a unary gRPC call; ``on_grpc_call_response`` follows. Returns its token."""
+        token = hostcalls.dispatch_grpc_call(
+            upstream_name, service_name, method_name, initial_metadata, message, timeout
+        )
+        _registry.grpc_calls[token] = self.context_id
+        return token
+
+    def on_grpc_call_response(self, token_id: int, status_code: int, response_size: int) -> None:
+        """Called with the result of ``dispatch_grpc_call``; status 0 means success."""
+
+    def get_grpc_call_response_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
+        """Return (part of) the gRPC call's response message, or None."""
+        return _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, start, max_size)
+
+    def cancel_grpc_call(self, token_id: int) -> None:
+        """Cancel a pending gRPC call; no callback follows."""
+        _registry.grpc_calls.pop(token_id, None)
+        hostcalls.cancel_grpc_call(token_id)
+
+    # gRPC streams
+
+    def open_grpc_stream(
+        self,
+        cluster_name: str,
+        service_name: str,
+        method_name: str,
+        initial_metadata: Sequence[tuple[str, bytes]] = (),
+    ) -> int:
+        """Open a gRPC stream; its events come to the ``on_grpc_stream_*`` callbacks."""
+        token = hostcalls.open_grpc_stream(
+            cluster_name, service_name, method_name, initial_metadata
+        )
+        _registry.grpc_streams[token] = self.context_id
+        return token
+
+    def on_grpc_stream_initial_metadata(self, token_id: int, num_elements: int) -> None:
+        """Called when a gRPC stream's initial metadata arrives."""
+
+    def get_grpc_stream_initial_metadata(self) -> list[tuple[str, bytes]]:
+        """Return the gRPC stream's initial metadata (in its callback)."""
+        return _host.get_header_map_pairs_bytes(_INITIAL_METADATA)
+
+    def get_grpc_stream_initial_metadata_value(self, name: str) -> bytes | None:
+        """Return one initial metadata value of the gRPC stream, or None."""
+        return _host.get_header_map_value_bytes(_INITIAL_METADATA, name)
+
+    def send_grpc_stream_message(
+        self, token_id: int, message: bytes | None, end_stream: bool = False
+    ) -> None:
+        """Send one message on a gRPC stream; ``end_stream`` half-closes it."""
+        hostcalls.send_grpc_stream_message(token_id, message, end_stream)
+
+    def on_grpc_stream_message(self, token_id: int, message_size: int) -> None:
+        """Called when a message arrives on a gRPC stream."""
+
+    def get_grpc_stream_message(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
+        """Return (part of) the message that arrived on the gRPC stream, or None."""
+        return _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, start, max_size)
+
+    def on_grpc_stream_trailing_metadata(self, token_id: int, num_elements: int) -> None:
+        """Called when a gRPC stream's trailing metadata arrives."""
+
+    def get_grpc_stream_trailing_metadata(self) -> list[tuple[str, bytes]]:
+        """Return the gRPC stream's trailing metadata (in its callback)."""
+        return _host.get_header_map_pairs_bytes(_TRAILING_METADATA)
+
+    def get_grpc_stream_trailing_metadata_value(self, name: str) -> bytes | None:
+        """Return one trailing metadata value of the gRPC stream, or None."""
+        return _host.get_header_map_value_bytes(_TRAILING_METADATA, name)
+
+    def cancel_grpc_stream(self, token_id: int) -> None:
+        """Cancel a gRPC stream; no callback follows."""
+        _registry.grpc_streams.pop(token_id, None)
+        hostcalls.cancel_grpc_stream(token_id)
+
+    def close_grpc_stream(self, token_id: int) -> None:
+        """Close a gRPC stream gracefully; ``on_grpc_stream_close`` follows."""
+        hostcalls.close_grpc_stream(token_id)
+
+    def on_grpc_stream_close(self, token_id: int, status_code: int) -> None:
+        """Called when a gRPC stream ends, with its gRPC status code."""
+
+    def get_grpc_status(self) -> tuple[int, str | None]:
+        """Return the status code and message of the gRPC call or stream being reported."""
+        return hostcalls.get_grpc_status()
+
+    # Foreign functions and lifecycle
+
+    def on_foreign_function(self, function_id: int, arguments_size: int) -> None:
+        """Called when the host invokes a foreign function on this plugin."""
+
+    def get_foreign_function_arguments(
+        self, start: int = 0, max_size: int = MAX_SIZE
+    ) -> bytes | None:
+        """Return (part of) the arguments of the foreign function being called, or None."""
+        return _host.get_buffer_bytes(BufferType.FOREIGN_FUNCTION_ARGUMENTS, start, max_size)
+
+    def call_foreign_function(self, function_name: str, arguments: bytes | None) -> bytes | None:
+        """Call a host-specific function (e.g. Envoy's ``compress``) and return its result."""
+        return hostcalls.call_foreign_function(function_name, arguments)
+
+    def on_done(self) -> bool:
+        """Called when the host is done with this context; return False to finish later."""
+        return True
+
+    def done(self) -> None:
+        """Finish a context whose ``on_done`` returned False."""
+        hostcalls.done()
+
+
+class RootContext(Context):
+    """The plugin (the Rust SDK's ``RootContext``): configuration, timers, queues, factories."""
+
+    def on_vm_start(self, vm_configuration_size: int) -> bool:
+        """Called once when the VM starts; return False to fail the start."""
+        return True
+
+    def get_vm_configuration(self) -> bytes | None:
+        """Return the VM configuration (in ``on_vm_start``), or None."""
+        return _host.get_buffer_bytes(BufferType.VM_CONFIGURATION, 0, MAX_SIZE)
+
+    def on_configure(self, plugin_configuration_size: int) -> bool:
+        """Called with a new plugin configuration; return False to reject it."""
+        return True
+
+    def get_plugin_configuration(self) -> bytes | None:
+        """Return the plugin configuration (in ``on_configure``), or None."""
+        return _host.get_buffer_bytes(BufferType.PLUGIN_CONFIGURATION, 0, MAX_SIZE)
+
+    def set_tick_period(self, period: timedelta) -> None:
+        """Call ``on_tick`` every ``period`` (millisecond precision; zero stops the timer)."""
+        hostcalls.set_tick_period(period)
+
+    def on_tick(self) -> None:
+        """Called every tick period set with ``set_tick_period``."""
+
+    def on_queue_ready(self, queue_id: int) -> None:
+        """Called when an item was pushed onto a queue this VM registered."""
+
+    def on_log(self) -> None:
+        """Called when the host writes the access log of the plugin context."""
+
+    def create_http_context(self, context_id: int) -> HttpContext | None:
+        """Return the context for a new HTTP stream (used when no HTTP factory is registered)."""
+        return None
+
+    def create_stream_context(self, context_id: int) -> StreamContext | None:
+        """Return the context for a new TCP connection (used when no factory is registered)."""
+        return None
+
+    def get_type(self) -> ContextType | None:
+        """Say which factory method to call for new streams; None tries HTTP, then TCP."""
+        return None

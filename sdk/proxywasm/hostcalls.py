@@ -1,0 +1,398 @@
+"""Typed functions, one per host call, like the Rust SDK's ``hostcalls`` module.
+
+They convert Python types (enums, ``timedelta``, ``None`` for "no value") to what the ABI wants
+and check arguments where the host's own error would be unclear. A failing call raises a
+``proxywasm.errors.HostCallError`` subclass; "absent" results come back as ``None``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from . import _host
+from .types import BufferType, GrpcStatusCode, LogLevel, MapType, MetricType, StreamType
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MAX_SIZE = 0xFFFFFFFF
+"""A ``max_size`` that reads a buffer to its end."""
+
+DEFAULT_TIMEOUT = timedelta(seconds=5)
+"""Timeout of HTTP and gRPC calls when none is given."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+_CALLOUT_HEADERS = (":method", ":path", ":authority")
+
+
+def _milliseconds(period: timedelta, what: str) -> int:
+    if period < timedelta(0):
+        raise ValueError(f"{what} must not be negative, got {period}")
+    return period // _MILLISECOND
+
+
+# Logging
+
+
+def log(level: LogLevel, message: str) -> None:
+    """Write ``message`` to the proxy's log at ``level`` (no SDK-side filtering)."""
+    _host.log(level, message)
+
+
+def get_log_level() -> LogLevel:
+    """Return the host's current log level: messages below it are dropped by the host."""
+    return LogLevel(_host.get_log_level())
+
+
+# Time and timers
+
+
+def get_current_time() -> datetime:
+    """Return the host's wall-clock time as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=_host.get_current_time_nanoseconds() // 1000)
+
+
+def set_tick_period(period: timedelta) -> None:
+    """Call the root context's ``on_tick`` every ``period`` (millisecond precision; 0 stops)."""
+    _host.set_tick_period_milliseconds(_milliseconds(period, "the tick period"))
+
+
+# Buffers
+
+
+def get_buffer(buffer_type: BufferType, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
+    """Return up to ``max_size`` bytes of a buffer from ``start``, or None if there is none."""
+    return _host.get_buffer_bytes(buffer_type, start, max_size)
+
+
+def set_buffer(buffer_type: BufferType, start: int, size: int, value: bytes) -> None:
+    """Replace ``size`` bytes of a buffer at ``start`` with ``value`` (size 0 inserts)."""
+    _host.set_buffer_bytes(buffer_type, start, size, value)
+
+
+def get_buffer_status(buffer_type: BufferType) -> tuple[int, int]:
+    """Return a buffer's ``(size, flags)``."""
+    return _host.get_buffer_status(buffer_type)
+
+
+# Header maps
+
+
+def get_map(map_type: MapType) -> list[tuple[str, str]]:
+    """Return all pairs of a header map, values decoded as UTF-8."""
+    return _host.get_header_map_pairs(map_type)
+
+
+def get_map_bytes(map_type: MapType) -> list[tuple[str, bytes]]:
+    """Return all pairs of a header map, values as raw bytes."""
+    return _host.get_header_map_pairs_bytes(map_type)
+
+
+def get_map_size(map_type: MapType) -> int:
+    """Return the serialized size of a header map, in bytes."""
+    return _host.get_header_map_size(map_type)
+
+
+def set_map(map_type: MapType, pairs: Sequence[tuple[str, str]]) -> None:
+    """Replace a whole header map with ``pairs``."""
+    _host.set_header_map_pairs(map_type, pairs)
+
+
+def set_map_bytes(map_type: MapType, pairs: Sequence[tuple[str, bytes]]) -> None:
+    """Replace a whole header map with ``pairs`` whose values are bytes."""
+    _host.set_header_map_pairs(map_type, pairs)
+
+
+def get_map_value(map_type: MapType, key: str) -> str | None:
+    """Return the value of ``key`` in a header map, or None if it is absent."""
+    return _host.get_header_map_value(map_type, key)
+
+
+def get_map_value_bytes(map_type: MapType, key: str) -> bytes | None:
+    """Return the raw value of ``key`` in a header map, or None if it is absent."""
+    return _host.get_header_map_value_bytes(map_type, key)
+
+
+def set_map_value(map_type: MapType, key: str, value: str | None) -> None:
+    """Set ``key`` to ``value``, replacing any existing values; None removes the key."""
+    if value is None:
+        _host.remove_header_map_value(map_type, key)
+    else:
+        _host.replace_header_map_value(map_type, key, value)
+
+
+def set_map_value_bytes(map_type: MapType, key: str, value: bytes | None) -> None:
+    """Set ``key`` to the raw ``value``, replacing any existing values; None removes the key."""
+    if value is None:
+        _host.remove_header_map_value(map_type, key)
+    else:
+        _host.replace_header_map_value(map_type, key, value)
+
+
+def add_map_value(map_type: MapType, key: str, value: str) -> None:
+    """Add a ``key: value`` pair, keeping existing values of ``key``."""
+    _host.add_header_map_value(map_type, key, value)
+
+
+def add_map_value_bytes(map_type: MapType, key: str, value: bytes) -> None:
+    """Add a ``key`` pair with a raw ``value``, keeping existing values of ``key``."""
+    _host.add_header_map_value(map_type, key, value)
+
+
+def remove_map_value(map_type: MapType, key: str) -> None:
+    """Remove every value of ``key`` from a header map."""
+    _host.remove_header_map_value(map_type, key)
+
+
+# Properties
+
+
+def _check_path(path: Sequence[str]) -> None:
+    if isinstance(path, str):
+        raise TypeError(
+            f"a property path is a sequence of segments, e.g. ['request', 'path'], not the "
+            f"string {path!r}"
+        )
+
+
+def get_property(path: Sequence[str]) -> bytes | None:
+    """Return the host property at ``path`` (e.g. ``["request", "path"]``), or None."""
+    _check_path(path)
+    return _host.get_property(path)
+
+
+def set_property(path: Sequence[str], value: bytes | None) -> None:
+    """Set the host property at ``path``; None sets it empty."""
+    _check_path(path)
+    _host.set_property(path, value or b"")
+
+
+# Shared data and queues
+
+
+def get_shared_data(key: str) -> tuple[bytes | None, int | None]:
+    """Return ``(value, cas)`` for ``key`` in the VM-wide store, or ``(None, None)``."""
+    value, cas = _host.get_shared_data(key)
+    return value, cas or None
+
+
+def set_shared_data(key: str, value: bytes | None, cas: int | None = None) -> None:
+    """Store ``value`` under ``key``; with ``cas``, only if unchanged since it was read."""
+    _host.set_shared_data(key, value or b"", cas or 0)
+
+
+def register_shared_queue(name: str) -> int:
+    """Create (or find) this VM's queue ``name`` and return its id."""
+    return _host.register_shared_queue(name)
+
+
+def resolve_shared_queue(vm_id: str, name: str) -> int | None:
+    """Return the id of queue ``name`` of VM ``vm_id``, or None if it does not exist."""
+    return _host.resolve_shared_queue(vm_id, name)
+
+
+def dequeue_shared_queue(queue_id: int) -> bytes | None:
+    """Pop the oldest item of a queue, or return None if it is empty."""
+    return _host.dequeue_shared_queue(queue_id)
+
+
+def enqueue_shared_queue(queue_id: int, value: bytes | None) -> None:
+    """Push ``value`` onto a queue; its root contexts get ``on_queue_ready``."""
+    _host.enqueue_shared_queue(queue_id, value or b"")
+
+
+# Streams
+
+
+def continue_stream(stream_type: StreamType) -> None:
+    """Resume a paused stream."""
+    _host.continue_stream(stream_type)
+
+
+def close_stream(stream_type: StreamType) -> None:
+    """Close (reset) a stream."""
+    _host.close_stream(stream_type)
+
+
+def resume_downstream() -> None:
+    """Resume the paused downstream (client to proxy) TCP data."""
+    _host.continue_stream(StreamType.DOWNSTREAM)
+
+
+def resume_upstream() -> None:
+    """Resume the paused upstream (server to proxy) TCP data."""
+    _host.continue_stream(StreamType.UPSTREAM)
+
+
+def resume_http_request() -> None:
+    """Resume the paused HTTP request."""
+    _host.continue_stream(StreamType.HTTP_REQUEST)
+
+
+def resume_http_response() -> None:
+    """Resume the paused HTTP response."""
+    _host.continue_stream(StreamType.HTTP_RESPONSE)
+
+
+def close_downstream() -> None:
+    """Close the downstream TCP connection."""
+    _host.close_stream(StreamType.DOWNSTREAM)
+
+
+def close_upstream() -> None:
+    """Close the upstream TCP connection."""
+    _host.close_stream(StreamType.UPSTREAM)
+
+
+def reset_http_request() -> None:
+    """Reset the HTTP stream from the request side."""
+    _host.close_stream(StreamType.HTTP_REQUEST)
+
+
+def reset_http_response() -> None:
+    """Reset the HTTP stream from the response side."""
+    _host.close_stream(StreamType.HTTP_RESPONSE)
+
+
+def send_http_response(
+    status_code: int,
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes | None = None,
+    grpc_status: int = -1,
+) -> None:
+    """Answer the current request locally; the upstream is not (or no longer) involved."""
+    _host.send_local_response(status_code, "", body or b"", headers, grpc_status)
+
+
+def send_grpc_response(
+    grpc_status: GrpcStatusCode,
+    grpc_status_message: str | None = None,
+    custom_metadata: Sequence[tuple[str, bytes]] = (),
+) -> None:
+    """Answer the current gRPC request locally with ``grpc_status`` and an optional message."""
+    _host.send_local_response(200, grpc_status_message or "", b"", custom_metadata, grpc_status)
+
+
+# HTTP and gRPC calls
+
+
+def dispatch_http_call(
+    upstream: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes | None = None,
+    trailers: Sequence[tuple[str, str]] = (),
+    timeout: timedelta = DEFAULT_TIMEOUT,
+) -> int:
+    """Send an HTTP request to the cluster ``upstream`` and return its token.
+
+    The answer arrives in ``on_http_call_response`` of the root context (contexts' own
+    ``dispatch_http_call`` routes it to themselves instead).
+    """
+    present = {name for name, _ in headers}
+    for required in _CALLOUT_HEADERS:
+        if required not in present:
+            raise ValueError(
+                f"dispatch_http_call: the {required!r} header is missing; an HTTP call needs "
+                f"':method', ':path' and ':authority' (the host name, not ':host' or 'host')"
+            )
+    return _host.http_call(
+        upstream, headers, body or b"", trailers, _milliseconds(timeout, "the timeout")
+    )
+
+
+def dispatch_grpc_call(
+    upstream_name: str,
+    service_name: str,
+    method_name: str,
+    initial_metadata: Sequence[tuple[str, bytes]],
+    message: bytes | None,
+    timeout: timedelta = DEFAULT_TIMEOUT,
+) -> int:
+    """Make a unary gRPC call to ``service_name/method_name`` on the cluster; return its token."""
+    return _host.grpc_call(
+        upstream_name,
+        service_name,
+        method_name,
+        initial_metadata,
+        message or b"",
+        _milliseconds(timeout, "the timeout"),
+    )
+
+
+def open_grpc_stream(
+    cluster_name: str,
+    service_name: str,
+    method_name: str,
+    initial_metadata: Sequence[tuple[str, bytes]] = (),
+) -> int:
+    """Open a gRPC stream to ``service_name/method_name`` on the cluster; return its token."""
+    return _host.grpc_stream(cluster_name, service_name, method_name, initial_metadata)
+
+
+def send_grpc_stream_message(token: int, message: bytes | None, end_stream: bool = False) -> None:
+    """Send one message on an open gRPC stream; ``end_stream`` half-closes it."""
+    _host.grpc_send(token, message or b"", end_stream)
+
+
+def cancel_grpc_call(token: int) -> None:
+    """Cancel a pending gRPC call; no callback follows."""
+    _host.grpc_cancel(token)
+
+
+def cancel_grpc_stream(token: int) -> None:
+    """Cancel a gRPC stream; no callback follows."""
+    _host.grpc_cancel(token)
+
+
+def close_grpc_stream(token: int) -> None:
+    """Close a gRPC stream gracefully; ``on_grpc_stream_close`` follows."""
+    _host.grpc_close(token)
+
+
+def get_grpc_status() -> tuple[int, str | None]:
+    """Return the status code and message of the gRPC call or stream being reported."""
+    code, message = _host.get_status()
+    return code, message.decode("utf-8", "replace") if message else None
+
+
+# Contexts and foreign functions
+
+
+def set_effective_context(context_id: int) -> None:
+    """Make later host calls in this callback act on ``context_id`` (e.g. an HTTP stream)."""
+    _host.set_effective_context(context_id)
+
+
+def done() -> None:
+    """Tell the host that the context which answered False to ``on_done`` has finished."""
+    _host.done()
+
+
+def call_foreign_function(function_name: str, arguments: bytes | None) -> bytes | None:
+    """Call a host-specific function (e.g. Envoy's ``compress``) and return its result."""
+    return _host.call_foreign_function(function_name, arguments or b"")
+
+
+# Metrics
+
+
+def define_metric(metric_type: MetricType, name: str) -> int:
+    """Define (or find) a counter, gauge or histogram and return its id."""
+    return _host.define_metric(metric_type, name)
+
+
+def get_metric(metric_id: int) -> int:
+    """Return the current value of a metric."""
+    return _host.get_metric(metric_id)
+
+
+def record_metric(metric_id: int, value: int) -> None:
+    """Set a gauge, or record a histogram sample."""
+    _host.record_metric(metric_id, value)
+
+
+def increment_metric(metric_id: int, delta: int) -> None:
+    """Add ``delta`` (possibly negative for gauges) to a counter or gauge."""
+    _host.increment_metric(metric_id, delta)

@@ -1,0 +1,210 @@
+"""Host-call wrappers, context helpers, the error factory and logging, against a fake host."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import proxywasm
+from proxywasm import (
+    HttpContext,
+    LogLevel,
+    MapType,
+    RootContext,
+    Status,
+    _host,
+    hostcalls,
+    log_handler,
+)
+from proxywasm.errors import (
+    BadArgumentError,
+    CasMismatchError,
+    EmptyError,
+    HostCallError,
+    NotFoundError,
+    UnimplementedError,
+    error_for,
+)
+from tests.test_sdk_fakehost import FakeHost, installed
+
+REQUEST = MapType.HTTP_REQUEST_HEADERS
+RESPONSE_TRAILERS = MapType.HTTP_RESPONSE_TRAILERS
+
+
+@pytest.fixture
+def host() -> Iterator[FakeHost]:
+    with installed() as fake:
+        yield fake
+
+
+def test_host_calls_without_a_host_raise_a_clear_error() -> None:
+    _host.bind(None)
+    with pytest.raises(RuntimeError, match=r"only work inside a proxy .* proxywasm\.testing"):
+        hostcalls.get_log_level()
+    assert not hasattr(_host, "__wrapped__")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (Status.NOT_FOUND, NotFoundError),
+        (Status.BAD_ARGUMENT, BadArgumentError),
+        (Status.EMPTY, EmptyError),
+        (Status.CAS_MISMATCH, CasMismatchError),
+        (Status.UNIMPLEMENTED, UnimplementedError),
+    ],
+)
+def test_error_factory_maps_statuses_to_classes(status: Status, cls: type[HostCallError]) -> None:
+    error = error_for(status, "proxy_get_property")
+    assert type(error) is cls and error.status is status
+    assert error.function == "proxy_get_property"
+    assert str(error).startswith(f"proxy_get_property failed with {status.name}: ")
+
+
+def test_error_factory_falls_back_and_explains_common_failures() -> None:
+    unknown = error_for(5, "proxy_something")
+    assert type(unknown) is HostCallError and unknown.status == 5
+    assert str(unknown) == "proxy_something failed with status 5"
+    call = error_for(2, "http_call")
+    assert "cluster name the proxy knows" in str(call) and "':authority'" in str(call)
+
+
+def test_error_factory_is_installed_on_bind(host: FakeHost) -> None:
+    context = RootContext(1)
+    context.set_shared_data("k", b"v1")
+    value, cas = context.get_shared_data("k")
+    assert (value, cas) == (b"v1", 1)
+    with pytest.raises(CasMismatchError, match="read it again and retry"):
+        context.set_shared_data("k", b"v2", cas=7)
+    assert context.get_shared_data("missing") == (None, None)
+    context.remove_shared_data("k")
+    assert host.called("set_shared_data")[-1] == ("k", b"", 0)
+
+
+def test_dispatch_http_call_requires_pseudo_headers(host: FakeHost) -> None:
+    with pytest.raises(ValueError, match="':authority' header is missing"):
+        hostcalls.dispatch_http_call("cluster", [(":method", "GET"), (":path", "/")])
+    with pytest.raises(ValueError, match="':method' header is missing"):
+        hostcalls.dispatch_http_call("cluster", [("host", "x")])
+    assert host.called("http_call") == []
+    headers = [(":method", "POST"), (":path", "/"), (":authority", "a")]
+    token = hostcalls.dispatch_http_call("cluster", headers, None, (), timedelta(seconds=1.5))
+    assert host.called("http_call") == [("cluster", headers, b"", [], 1500)]
+    assert token == 1
+
+
+def test_time_and_timer_conversions(host: FakeHost) -> None:
+    host.nanoseconds = 1_700_000_000_123_456_789
+    assert hostcalls.get_current_time() == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=UTC)
+    RootContext(1).set_tick_period(timedelta(milliseconds=250))
+    assert host.called("set_tick_period_milliseconds") == [(250,)]
+    with pytest.raises(ValueError, match="must not be negative"):
+        hostcalls.set_tick_period(timedelta(seconds=-1))
+
+
+def test_properties_take_a_path_not_a_string(host: FakeHost) -> None:
+    host.properties[("request", "path")] = b"/x"
+    context = RootContext(1)
+    assert context.get_property(["request", "path"]) == b"/x"
+    assert context.get_property(["nope"]) is None
+    with pytest.raises(TypeError, match=r"sequence of segments.*'plugin_name'"):
+        context.get_property("plugin_name")
+    context.set_property(("a",), None)
+    assert host.properties[("a",)] == b""
+
+
+def test_http_header_helpers(host: FakeHost) -> None:
+    host.maps[REQUEST] = [(":path", "/"), ("a", "1")]
+    context = HttpContext(2, 1)
+    assert context.get_http_request_headers() == [(":path", "/"), ("a", "1")]
+    assert context.get_http_request_header_bytes("a") == b"1"
+    assert context.get_http_request_header("missing") is None
+    context.set_http_request_header("a", "2")
+    context.add_http_request_header("a", "3")
+    context.add_http_request_header_bytes("b", b"\xff")
+    assert host.maps[REQUEST] == [(":path", "/"), ("a", "2"), ("a", "3"), ("b", b"\xff")]
+    context.set_http_request_header("a", None)
+    context.remove_http_request_header("b")
+    assert host.maps[REQUEST] == [(":path", "/")]
+    context.set_http_response_trailers([("t", "v")])
+    context.set_http_response_trailer_bytes("u", b"w")
+    assert context.get_http_response_trailers_bytes() == [("t", b"v"), ("u", b"w")]
+
+
+def test_body_and_local_responses(host: FakeHost) -> None:
+    host.buffers[0] = b"hello world"
+    context = HttpContext(2, 1)
+    assert context.get_http_request_body() == b"hello world"
+    assert context.get_http_request_body(6, 3) == b"wor"
+    context.set_http_request_body(0, 5, b"HELLO")
+    assert host.buffers[0] == b"HELLO world"
+    assert context.get_http_response_body() is None
+    context.send_http_response(403, [("x", "y")], b"no")
+    context.send_grpc_response(proxywasm.GrpcStatusCode.PERMISSION_DENIED, "denied")
+    assert host.called("send_local_response") == [
+        (403, "", b"no", [("x", "y")], -1),
+        (200, "denied", b"", [], 7),
+    ]
+    context.resume_http_response()
+    context.reset_http_request()
+    assert host.called("continue_stream") == [(1,)] and host.called("close_stream") == [(0,)]
+
+
+def test_grpc_status_and_foreign_functions(host: FakeHost) -> None:
+    context = RootContext(1)
+    host.status = (14, b"unavailable")
+    assert context.get_grpc_status() == (14, "unavailable")
+    host.status = (0, b"")
+    assert context.get_grpc_status() == (0, None)
+    assert context.call_foreign_function("reverse", b"abc") == b"cba"
+    assert context.call_foreign_function("reverse", None) == b""
+
+
+def test_metrics(host: FakeHost) -> None:
+    counter = hostcalls.define_metric(proxywasm.MetricType.COUNTER, "requests")
+    hostcalls.increment_metric(counter, 2)
+    hostcalls.increment_metric(counter, 3)
+    assert hostcalls.get_metric(counter) == 5
+    hostcalls.record_metric(counter, 1)
+    assert hostcalls.get_metric(counter) == 1
+
+
+def test_sdk_log_level_filters_before_the_host(host: FakeHost) -> None:
+    proxywasm.set_log_level(LogLevel.WARN)
+    proxywasm.log_info("dropped")
+    proxywasm.log(LogLevel.DEBUG, "dropped")
+    proxywasm.log_warn("kept")
+    proxywasm.log(LogLevel.ERROR, "kept too")
+    proxywasm.log_critical("always")
+    assert host.logs == [(3, "kept"), (4, "kept too"), (5, "always")]
+
+
+def test_log_handler_tracks_the_host_level(host: FakeHost) -> None:
+    logger = logging.getLogger("test_sdk_log_handler")
+    logger.propagate = False
+    handler = log_handler.install(logger)
+    try:
+        host.level = LogLevel.INFO
+        logger.debug("first record learns the level")
+        assert host.logs == [] and logger.level == logging.INFO
+        calls = len(host.calls)
+        logger.debug("refused before a record is built")
+        assert len(host.calls) == calls
+        logger.warning("shown %d", 1)
+        assert host.logs == [(LogLevel.WARN, "test_sdk_log_handler: shown 1")]
+        host.level = LogLevel.TRACE
+        assert handler.refresh_level() == LogLevel.TRACE
+        logger.log(5, "trace")
+        assert host.logs[-1] == (LogLevel.TRACE, "test_sdk_log_handler: trace")
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_log_level_mapping() -> None:
+    assert log_handler.proxy_level(logging.CRITICAL) is LogLevel.CRITICAL
+    assert log_handler.proxy_level(logging.WARNING) is LogLevel.WARN
+    assert log_handler.proxy_level(5) is LogLevel.TRACE
+    assert log_handler.logging_level(LogLevel.ERROR) == logging.ERROR
