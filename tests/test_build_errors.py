@@ -61,3 +61,9 @@ def test_exception_at_import_names_the_line(tmp_path: Path) -> None:
     error = _build_fails(tmp_path, "import proxywasm\n\n\nraise KeyError('setting')\n")
     assert error.line == 4
     assert "KeyError" in error.message
+
+
+def test_host_call_at_import_time_names_the_line(tmp_path: Path) -> None:
+    error = _build_fails(tmp_path, "import proxywasm\n\nproxywasm.log_info('too early')\n")
+    assert error.line == 3
+    assert "build time" in error.message

@@ -7,9 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from proxywasm._bootstrap import MARKER, _json
+from proxywasm._bootstrap import MARKER
 
 SDK = Path(__file__).resolve().parent.parent / "sdk"
 
@@ -117,11 +115,3 @@ def test_extra_import_failure_is_an_import_error(tmp_path: Path) -> None:
     rc, report, _ = build(tmp_path, GOOD, "import=no_such_stdlib_module")
     assert rc == 3 and report is not None
     assert report["kind"] == "import" and report["module"] == "no_such_stdlib_module"
-
-
-@pytest.mark.parametrize("text", ['quote " back\\slash', "new\nline\ttab", "é ü ✓ 😀", "\x00"])
-def test_report_json_round_trips(text: str) -> None:
-    report: dict[str, str | int | None] = {"kind": "exception", "line": 7, "message": text}
-    encoded = _json(report)
-    assert encoded.isascii()
-    assert json.loads(encoded) == report

@@ -174,7 +174,7 @@ def ensure_runtime_base() -> Path:
     base = cache_root() / f"runtime-{digest.hexdigest()[:16]}" / "base.wasm"
     if base.exists():
         return base
-    with step("compiling the Python runtime for wasm32-wasi (first build only, about a minute)"):
+    with step("compiling the Python runtime for wasm32-wasi (first build only, about 15 s)"):
         with tempfile.TemporaryDirectory() as tmp:
             for name, content in sources.items():
                 (Path(tmp) / name).write_bytes(content)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from . import _dispatch
+from . import _dispatch, _host
 from ._tb import describe, frames
 
 TYPE_CHECKING = False
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     Report = dict[str, str | int | None]
 
 MARKER = "PYWASM-BUILD-ERROR "
+_AT_BUILD_TIME = (
+    "the filter's module-level code runs at build time, when no proxy is attached; "
+    "make host calls from on_vm_start, on_configure or another callback"
+)
 _SDK_DIR = __file__.rpartition("/")[0] + "/"
 
 
@@ -60,6 +64,8 @@ def initialize(spec: str) -> None:
             imports.append(value)
         elif key == "user_root":
             user_root = value.rstrip("/") + "/" if value else ""
+    host = _host.bound_module()
+    _host.bind(None, _AT_BUILD_TIME)
     try:
         if not main:
             raise ValueError("the build spec names no main module (a main=<module> line)")
@@ -68,6 +74,8 @@ def initialize(spec: str) -> None:
             _import(name)
     except BaseException as exc:
         _fail(_describe(exc, user_root), exc)
+    finally:
+        _host.bind(host)
     if not _dispatch.registered():
         file = getattr(module, "__file__", None) or main
         message = (
@@ -114,37 +122,8 @@ def _user_frame(tb: TracebackType | None, user_root: str) -> tuple[str | None, i
 
 
 def _fail(report: Report, cause: BaseException | None) -> NoReturn:
-    sys.stderr.write(MARKER + _json(report) + "\n")
+    import json  # only on failure: a failed build takes no snapshot, so json is not bundled
+
+    sys.stderr.write(MARKER + json.dumps(report) + "\n")
     sys.stderr.flush()
     raise BuildError(str(report["message"])) from cause
-
-
-def _json(report: Report) -> str:
-    """Encode a flat report as JSON (the json module is not bundled)."""
-    fields = []
-    for key, value in report.items():
-        if value is None:
-            text = "null"
-        elif isinstance(value, int):
-            text = str(value)
-        else:
-            text = _json_string(value)
-        fields.append(f"{_json_string(key)}: {text}")
-    return "{" + ", ".join(fields) + "}"
-
-
-def _json_string(text: str) -> str:
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char in '"\\':
-            out.append("\\" + char)
-        elif 0x20 <= code < 0x7F:
-            out.append(char)
-        elif code > 0xFFFF:
-            code -= 0x10000
-            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
-        else:
-            out.append(f"\\u{code:04x}")
-    out.append('"')
-    return "".join(out)

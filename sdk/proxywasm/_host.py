@@ -13,14 +13,26 @@ if TYPE_CHECKING:
     from ._proxywasm import *  # noqa: F403
 
 _bound: list[str] = []
+_NOT_IN_A_PROXY = (
+    "proxywasm host calls only work inside a proxy (in a module built by pywasm-filter) or "
+    "under the proxywasm.testing emulator"
+)
+_unbound_reason = _NOT_IN_A_PROXY
+_module: object | None = None
 
 
-def bind(module: object | None) -> None:
-    """Route host calls to ``module`` (``_proxywasm`` or an emulator of it); None unbinds."""
+def bind(module: object | None, unbound_reason: str = _NOT_IN_A_PROXY) -> None:
+    """Route host calls to ``module`` (``_proxywasm`` or an emulator of it).
+
+    With None, host calls raise RuntimeError explaining ``unbound_reason``.
+    """
+    global _unbound_reason, _module
     namespace = globals()
     for name in _bound:
         del namespace[name]
     _bound.clear()
+    _unbound_reason = unbound_reason
+    _module = module
     if module is None:
         return
     for name in dir(module):
@@ -30,11 +42,13 @@ def bind(module: object | None) -> None:
     namespace["set_error_factory"](_errors.error_for)
 
 
+def bound_module() -> object | None:
+    """The module host calls currently go to, or None."""
+    return _module
+
+
 def _unavailable(name: str) -> RuntimeError:
-    return RuntimeError(
-        f"host call {name}() is not available: proxywasm host calls only work inside a proxy "
-        "(in a module built by pywasm-filter) or under the proxywasm.testing emulator"
-    )
+    return RuntimeError(f"host call {name}() is not available: {_unbound_reason}")
 
 
 if not TYPE_CHECKING:

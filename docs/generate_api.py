@@ -1,0 +1,89 @@
+"""Write docs/api.md from the proxywasm SDK's signatures and docstrings.
+
+Run `python docs/generate_api.py` after changing the SDK; a test checks the file is current.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+from pathlib import Path
+
+import proxywasm
+
+API_PATH = Path(__file__).resolve().parent / "api.md"
+
+HEADER = """# proxywasm API reference
+
+Generated from the SDK by `docs/generate_api.py`; do not edit by hand.
+Names mirror the Rust SDK's `proxy_wasm::traits` in snake_case. See the
+[guide](guide.md) for how the pieces fit together.
+"""
+
+
+def _summary(item: object) -> str:
+    doc = inspect.getdoc(item) or ""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
+def _function(name: str, function: object) -> str:
+    try:
+        signature = str(inspect.signature(function)).replace("'", "")  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        signature = "(...)"
+    inherited = inspect.getdoc(function) == inspect.getdoc(object.__init__)
+    summary = "" if inherited else _summary(function)
+    return f"- `{name}{signature}`" + (f": {summary}" if summary else "")
+
+
+def _class(name: str, cls: type) -> list[str]:
+    lines = [f"### `{name}`", "", _summary(cls), ""]
+    if issubclass(cls, enum.Enum):
+        lines.append(", ".join(f"`{member.name}` = {member.value}" for member in cls))
+        return [*lines, ""]
+    bases = [base.__name__ for base in cls.__bases__ if base is not object]
+    if bases:
+        lines.extend([f"Extends {', '.join(f'`{base}`' for base in bases)}.", ""])
+    for attribute, value in cls.__dict__.items():
+        if attribute.startswith("_") and attribute != "__init__":
+            continue
+        if inspect.isfunction(value):
+            lines.append(_function(attribute, value))
+        elif not callable(value) and not attribute.startswith("_"):
+            lines.append(f"- `{attribute} = {value!r}`")
+    return [*lines, ""]
+
+
+def render() -> str:
+    """The whole reference as Markdown."""
+    functions, classes, enums, errors = [], [], [], []
+    for name in proxywasm.__all__:
+        item = getattr(proxywasm, name)
+        if inspect.ismodule(item):
+            continue
+        if inspect.isclass(item) and issubclass(item, enum.Enum):
+            enums.extend(_class(name, item))
+        elif inspect.isclass(item) and issubclass(item, BaseException):
+            errors.append(f"- `{name}`: {_summary(item)}")
+        elif inspect.isclass(item):
+            classes.extend(_class(name, item))
+        else:
+            functions.append(_function(name, item))
+    sections = [
+        HEADER,
+        "## Module functions\n",
+        *functions,
+        "\n## Contexts\n",
+        *classes,
+        "## Enums\n",
+        *enums,
+        "## Errors\n",
+        *errors,
+        "",
+    ]
+    return "\n".join(sections)
+
+
+if __name__ == "__main__":
+    API_PATH.write_text(render())
+    print(f"wrote {API_PATH}")
