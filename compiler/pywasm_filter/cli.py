@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 import time
@@ -64,8 +65,17 @@ def _print_response(url: str) -> None:
     print(body.decode(errors="replace"))
 
 
+# Envoy's line for a proxy_log call: "[time][thread][level][wasm] [source] wasm log NAME VM: text".
+_WASM_LOG = re.compile(r"\]\[(\w+)\]\[wasm\] \[[^\]]*\] wasm log [^:]*: (.*)")
+
+
 def _filter_log_lines(envoy: Envoy) -> list[str]:
-    return [line for line in envoy.logs().splitlines() if "wasm log" in line]
+    """The filter's own log lines from Envoy's log, as "[level] text"."""
+    return [
+        f"[{match[1]}] {match[2]}"
+        for match in map(_WASM_LOG.search, envoy.logs().splitlines())
+        if match
+    ]
 
 
 def _command_serve(args: argparse.Namespace) -> None:

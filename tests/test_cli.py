@@ -1,0 +1,51 @@
+"""The command line: exit status and messages a user sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pywasm_filter.cli import main
+from tests.conftest import EXAMPLES
+
+
+def test_build_reports_where_it_wrote_and_the_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = tmp_path / "out.wasm"
+    status = main(["build", str(EXAMPLES / "http_headers" / "http_headers.py"), "-o", str(output)])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert output.is_file()
+    assert f"wrote {output}" in printed
+    assert "code" in printed and "data" in printed
+
+
+def test_bad_filter_exits_1_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "broken.py"
+    source.write_text("import proxywasm\nx = (\n")
+    status = main(["build", str(source), "-o", str(tmp_path / "broken.wasm")])
+    assert status == 1
+    assert f"{source}:2: error: syntax error" in capsys.readouterr().err
+    assert not (tmp_path / "broken.wasm").exists()
+
+
+def test_init_creates_a_project_that_builds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "my-filter"
+    assert main(["init", str(project)]) == 0
+    assert (project / "filter.py").is_file()
+    assert main(["build", str(project / "filter.py"), "-o", str(tmp_path / "f.wasm")]) == 0
+
+
+def test_init_refuses_a_non_empty_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "existing.txt").write_text("keep me")
+    assert main(["init", str(tmp_path)]) == 1
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "existing.txt").read_text() == "keep me"
