@@ -84,6 +84,28 @@ static int import_filter(const char *spec, size_t size) {
     return pywasm_bind_callbacks();
 }
 
+/* Zero the heap's free memory so the snapshot stores no garbage (freed memory keeps its old
+ * bytes, e.g. the parser's arenas from compiling the filter). Every free chunk is claimed with
+ * malloc, cleared and released again; claims that would grow the memory are given back. */
+static void zero_free_heap(void) {
+    enum { MAX_CLAIMS = 4096 };
+    static void *claims[MAX_CLAIMS];
+    size_t count = 0;
+    size_t pages = __builtin_wasm_memory_size(0);
+    for (size_t size = (size_t)1 << 20; size >= 64 && count < MAX_CLAIMS;) {
+        void *claim = malloc(size);
+        if (claim == NULL || __builtin_wasm_memory_size(0) != pages) {
+            free(claim);
+            pages = __builtin_wasm_memory_size(0);
+            size >>= 1;
+            continue;
+        }
+        memset(claim, 0, size);
+        claims[count++] = claim;
+    }
+    while (count > 0) free(claims[--count]);
+}
+
 PYWASM_EXPORT(pywasm_init) int32_t pywasm_init(const char *spec, size_t size) {
     int rc = start_interpreter(spec, size);
     if (rc == 0 && import_filter(spec, size) < 0) {
@@ -93,5 +115,6 @@ PYWASM_EXPORT(pywasm_init) int32_t pywasm_init(const char *spec, size_t size) {
     fflush(stdout);
     fflush(stderr);
     pywasm_reset_wasi_overrides();
+    if (rc == 0) zero_free_heap();
     return rc == 0 ? 0 : 1;
 }
