@@ -90,7 +90,7 @@ def reset() -> None:
 
 def _report(exc: BaseException, what: str) -> None:
     """Log ``what`` and the traceback at ERROR, one record per line so each keeps its prefix."""
-    text = f"{what}\n{format_exception(exc)}"
+    text = f"{what}\n{format_exception(exc, __file__)}"
     try:
         for line in text.split("\n"):
             _host.log(LogLevel.ERROR, line)

@@ -31,6 +31,18 @@ def test_raising_filter_answers_500_and_envoy_keeps_serving(
     assert after == [200] * 5
 
 
+def test_runaway_recursion_fails_the_request_not_the_proxy(
+    run_envoy: RunEnvoy, built: Callable[[Path], Path]
+) -> None:
+    with run_envoy(WasmFilter(built(FILTERS / "raises.py"))) as envoy:
+        failed = get(envoy.url + "/recurse")
+        after = get(envoy.url + "/fine")
+        time.sleep(0.3)
+        logs = envoy.logs()
+    assert (failed.status, after.status) == (500, 200)
+    assert "RecursionError: maximum recursion depth exceeded" in logs
+
+
 def test_traceback_names_the_file_and_line(
     run_envoy: RunEnvoy, built: Callable[[Path], Path]
 ) -> None:
@@ -42,6 +54,7 @@ def test_traceback_names_the_file_and_line(
     text = "\n".join(error_lines)
     assert f'File "{FILTERS / "raises.py"}", line 12, in check' in text
     assert "ValueError: boom requested" in text
+    assert "_dispatch.py" not in text
 
 
 def test_fail_open_filter_lets_the_request_through(

@@ -10,6 +10,13 @@ def check(path: str | None) -> None:
     """Raise for /boom so the traceback has a frame of its own."""
     if path == "/boom":
         raise ValueError("boom requested")
+    if path == "/recurse":
+        recurse(0)
+
+
+def recurse(depth: int) -> int:
+    """Recurse without end: a RecursionError, not a crash of the VM."""
+    return recurse(depth + 1) + 1
 
 
 class Raises(HttpContext):
