@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
+
 from . import bundle, toolchain
 from .errors import FilterError, PywasmFilterError
 from .progress import step
@@ -21,7 +23,15 @@ from .wasm.snapshot import SnapshotError, snapshot
 # so tracebacks name the user's real files).
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
-BUILD_ERROR_MARKER = "PYWASM-BUILD-ERROR "
+# How to fix each kind of failure the bootstrap reports.
+_FIXES = {
+    "syntax": "fix the Python syntax at this line",
+    "import": "import only the standard library, proxywasm and files beside the filter",
+    "no_context": "call proxywasm.set_root_context(...) or "
+                  "proxywasm.set_http_context(...) at module level",
+    "exception": "module-level code runs at build time with no proxy attached: "
+                 "move host calls into on_vm_start/on_configure or a callback",
+}
 
 
 @dataclass(frozen=True)
@@ -64,16 +74,8 @@ def _build_failure(error: SnapshotError, source: bundle.FilterSource) -> PywasmF
         if line.startswith(BUILD_ERROR_MARKER):
             report = json.loads(line[len(BUILD_ERROR_MARKER):])
             file = report.get("file") or str(source.path)
-            fixes = {
-                "syntax": "fix the Python syntax at this line",
-                "import": "import only the standard library, proxywasm and files beside the filter",
-                "no_context": "call proxywasm.set_root_context(...) or "
-                              "proxywasm.set_http_context(...) at module level",
-                "exception": "module-level code runs at build time with no proxy attached: "
-                             "move host calls into on_vm_start/on_configure or a callback",
-            }
             return FilterError(file, report.get("line"), report.get("message", "build failed"),
-                               fixes.get(report.get("kind", ""), ""))
+                               _FIXES.get(report.get("kind", ""), ""))
     return PywasmFilterError(
         f"{source.path}: error: the interpreter failed while importing the filter:\n"
         f"{error.output.strip() or error}"

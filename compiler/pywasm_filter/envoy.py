@@ -193,9 +193,10 @@ class Envoy:
         raise EnvoyError(f"Envoy did not become ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def _ready(self) -> bool:
-        if not self._admin_path.exists() or not self._admin_path.read_text().strip():
+        address = self._admin_path.read_text().strip() if self._admin_path.exists() else ""
+        if not address:
             return False
-        self.admin_url = "http://" + self._admin_path.read_text().strip()
+        self.admin_url = "http://" + address
         try:
             with urllib.request.urlopen(self.admin_url + "/listeners?format=json",
                                         timeout=1) as response:

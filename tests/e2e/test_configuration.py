@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from pywasm_filter.envoy import Envoy, EnvoyError, WasmFilter
+from pywasm_filter.envoy import EnvoyError, WasmFilter
 from tests.conftest import FILTERS
+from tests.e2e import RunEnvoy
 from tests.e2e.client import get
 
 pytestmark = pytest.mark.envoy
-
-RunEnvoy = Callable[..., AbstractContextManager[Envoy]]
 
 
 def test_header_comes_from_the_plugin_configuration(

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from pywasm_filter.envoy import Envoy, WasmFilter
+from pywasm_filter.envoy import WasmFilter
 from tests.conftest import FILTERS
+from tests.e2e import RunEnvoy
 from tests.e2e.client import get
 
 pytestmark = pytest.mark.envoy
-
-RunEnvoy = Callable[..., AbstractContextManager[Envoy]]
 
 
 def test_raising_filter_answers_500_and_envoy_keeps_serving(

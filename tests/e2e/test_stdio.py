@@ -5,18 +5,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 
-from pywasm_filter.envoy import Envoy, WasmFilter
+from pywasm_filter.envoy import WasmFilter
 from tests.conftest import FILTERS
+from tests.e2e import RunEnvoy
 from tests.e2e.client import get
 
 pytestmark = pytest.mark.envoy
-
-RunEnvoy = Callable[..., AbstractContextManager[Envoy]]
 
 
 def _logged(run_envoy: RunEnvoy, module: Path) -> str:

@@ -121,10 +121,6 @@ def snapshot(
         result = _rewrite(layout, state)
     except binary.WasmFormatError as error:
         raise SnapshotError(f"cannot read the base module: {error}") from error
-    try:
-        binary.validate(result, engine)
-    except binary.InvalidModuleError as error:
-        raise SnapshotError(f"the pre-initialized module does not validate: {error}") from error
     return result
 
 
