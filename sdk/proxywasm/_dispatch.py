@@ -125,8 +125,9 @@ def _where(context: Context | None, callback: str, context_id: int) -> str:
     return f"{owner}.{callback} (context {context_id})"
 
 
-def _bad_action(value: object, callback: str) -> int:
-    if type(value) is int and value in _ACTION_VALUES:
+def _check_action(value: object, callback: str) -> int:
+    """Accept an Action or its plain int value; anything else is the filter's bug."""
+    if (value.__class__ is Action or type(value) is int) and value in _ACTION_VALUES:
         return value
     raise TypeError(
         f"{callback}() returned {value!r}; return proxywasm.Action.CONTINUE or Action.PAUSE"
@@ -225,7 +226,7 @@ def _other_result(
     """Handle what a stream callback returned when it is not an Action: a coroutine or a bug."""
     if result.__class__ is CoroutineType:
         return _advance(context, result, stream, callback, None, None)
-    action = _bad_action(result, callback)
+    action = _check_action(result, callback)
     context._paused = stream if action else None
     return action
 
@@ -244,7 +245,7 @@ def _advance(
     except StopIteration as finished:
         if stream is None:
             return _CONTINUE
-        action = _bad_action(finished.value, callback)
+        action = _check_action(finished.value, callback)
         context._paused = stream if action else None
         return action
     if not isinstance(awaited, PendingCall):
