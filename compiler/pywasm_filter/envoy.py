@@ -20,6 +20,8 @@ from typing import Any
 from .errors import PywasmFilterError
 
 _WASM = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
+_NETWORK_WASM = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm"
+_TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 _HCM = (
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
     "HttpConnectionManager"
@@ -59,6 +61,19 @@ class WasmFilter:
 
     def to_config(self) -> dict[str, Any]:
         """The `envoy.filters.http.wasm` entry for this filter."""
+        return {
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {"@type": _WASM, "config": self._plugin_config()},
+        }
+
+    def to_network_config(self) -> dict[str, Any]:
+        """The `envoy.filters.network.wasm` entry: the filter on TCP connections."""
+        return {
+            "name": "envoy.filters.network.wasm",
+            "typed_config": {"@type": _NETWORK_WASM, "config": self._plugin_config()},
+        }
+
+    def _plugin_config(self) -> dict[str, Any]:
         vm_config: dict[str, Any] = {
             "vm_id": self.name,
             "runtime": "envoy.wasm.runtime.v8",
@@ -67,17 +82,11 @@ class WasmFilter:
         if self.vm_configuration:
             vm_config["configuration"] = {"@type": _STRING, "value": self.vm_configuration}
         return {
-            "name": "envoy.filters.http.wasm",
-            "typed_config": {
-                "@type": _WASM,
-                "config": {
-                    "name": self.name,
-                    "root_id": self.root_id,
-                    "configuration": {"@type": _STRING, "value": self.configuration},
-                    "fail_open": self.fail_open,
-                    "vm_config": vm_config,
-                },
-            },
+            "name": self.name,
+            "root_id": self.root_id,
+            "configuration": {"@type": _STRING, "value": self.configuration},
+            "fail_open": self.fail_open,
+            "vm_config": vm_config,
         }
 
 
@@ -112,14 +121,40 @@ class Upstream:
         return cluster
 
 
+def _bootstrap(
+    listener_filters: list[dict[str, Any]],
+    clusters: Sequence[Upstream],
+    stats_tags: Sequence[dict[str, str]] = (),
+) -> dict[str, Any]:
+    """A bootstrap with an admin API and one listener, both on 127.0.0.1 with kernel ports."""
+    config: dict[str, Any] = {
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+        "static_resources": {
+            "listeners": [{
+                "name": "main",
+                "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+                "filter_chains": [{"filters": listener_filters}],
+            }],
+            "clusters": [cluster.to_config() for cluster in clusters],
+        },
+    }
+    if stats_tags:
+        config["stats_config"] = {"stats_tags": list(stats_tags)}
+    return config
+
+
 @dataclass
 class HttpBootstrap:
-    """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster."""
+    """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster.
+
+    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``).
+    """
 
     filters: Sequence[WasmFilter]
     route_to: str | None = None
     direct_response_body: str = "response from envoy's direct_response\n"
     clusters: Sequence[Upstream] = field(default_factory=tuple)
+    stats_tags: Sequence[dict[str, str]] = field(default_factory=tuple)
 
     def to_config(self) -> dict[str, Any]:
         """The whole Envoy bootstrap, as a dict ready for JSON."""
@@ -138,20 +173,24 @@ class HttpBootstrap:
                 {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}},
             ],
         }
-        return {
-            "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
-            "static_resources": {
-                "listeners": [{
-                    "name": "main",
-                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
-                    "filter_chains": [{"filters": [{
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": {"@type": _HCM, **manager},
-                    }]}],
-                }],
-                "clusters": [cluster.to_config() for cluster in self.clusters],
-            },
-        }
+        hcm = {"name": "envoy.filters.network.http_connection_manager",
+               "typed_config": {"@type": _HCM, **manager}}
+        return _bootstrap([hcm], self.clusters, self.stats_tags)
+
+
+@dataclass
+class TcpBootstrap:
+    """A TCP listener on 127.0.0.1: Wasm network filters, then a tcp_proxy to ``upstream``."""
+
+    filters: Sequence[WasmFilter]
+    upstream: Upstream
+
+    def to_config(self) -> dict[str, Any]:
+        """The whole Envoy bootstrap, as a dict ready for JSON."""
+        proxy = {"name": "envoy.filters.network.tcp_proxy", "typed_config": {
+            "@type": _TCP_PROXY, "stat_prefix": "tcp", "cluster": self.upstream.name}}
+        network_filters = [wasm_filter.to_network_config() for wasm_filter in self.filters]
+        return _bootstrap([*network_filters, proxy], [self.upstream])
 
 
 class Envoy:
@@ -167,6 +206,7 @@ class Envoy:
         self._process: subprocess.Popen[bytes] | None = None
         self.admin_url = ""
         self.url = ""
+        self.port = 0
 
     def start(self, timeout: float = 30.0) -> None:
         """Start Envoy and wait until its listener accepts requests."""
@@ -206,6 +246,7 @@ class Envoy:
         for listener in listeners.get("listener_statuses", []):
             port = listener.get("local_address", {}).get("socket_address", {}).get("port_value")
             if port:
+                self.port = port
                 self.url = f"http://127.0.0.1:{port}"
                 return True
         return False
@@ -218,9 +259,10 @@ class Envoy:
         """The last lines of Envoy's log, for error messages."""
         return "\n".join(self.logs().splitlines()[-lines:])
 
-    def stats(self) -> str:
-        """Envoy's admin /stats text."""
-        with urllib.request.urlopen(self.admin_url + "/stats", timeout=5) as response:
+    def stats(self, query: str = "") -> str:
+        """Envoy's admin /stats text (``query`` e.g. ``"format=prometheus"``)."""
+        url = self.admin_url + "/stats" + (f"?{query}" if query else "")
+        with urllib.request.urlopen(url, timeout=5) as response:
             text: bytes = response.read()
         return text.decode()
 
