@@ -8,7 +8,7 @@ with ``resolve_shared_queue("collector", "requests")`` (see producer.py).
 from __future__ import annotations
 
 import proxywasm
-from proxywasm import RootContext
+from proxywasm import HttpContext, RootContext
 
 QUEUE = "requests"
 
@@ -28,6 +28,10 @@ class Collector(RootContext):
             self.collected += 1
             proxywasm.log_info(f"collected #{self.collected}: {item.decode()}")
             item = self.dequeue_shared_queue(queue_id)
+
+    def create_http_context(self, context_id: int) -> HttpContext:
+        """Loaded as an HTTP filter, the collector lets every request pass untouched."""
+        return HttpContext(context_id, self.context_id)
 
 
 proxywasm.set_root_context(Collector)
