@@ -4,7 +4,8 @@
   Envoy's ``compress`` foreign function (zlib), after checking that ``uncompress`` restores it.
 - Every response carries ``x-log-level`` (the proxy's log level for this plugin) and
   ``x-request-header-bytes`` (``get_header_map_size`` of the request headers).
-- A ``POST`` reports ``x-body-buffered`` from ``get_buffer_status`` of the request body.
+- A ``POST`` routed to an upstream reports ``x-body-buffered`` (``get_buffer_status`` of the
+  request body, buffered by pausing until its end).
 - ``GET /reset`` is reset by the filter when the response starts (``reset_http_response``).
 """
 
@@ -17,12 +18,14 @@ from proxywasm import Action, BufferType, HttpContext, MapType, hostcalls
 class HostFeatures(HttpContext):
     """Shows one host feature per request path."""
 
+    path = ""
     header_bytes = 0
     body_buffered = -1
 
     def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
         self.header_bytes = hostcalls.get_map_size(MapType.HTTP_REQUEST_HEADERS)
-        if self.get_http_request_header(":path") == "/compress":
+        self.path = self.get_http_request_header(":path") or ""
+        if self.path == "/compress":
             payload = (self.get_http_request_header("x-payload") or "").encode()
             compressed = self.call_foreign_function("compress", payload) or b""
             restored = self.call_foreign_function("uncompress", compressed)
@@ -40,7 +43,7 @@ class HostFeatures(HttpContext):
         return Action.CONTINUE
 
     def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
-        if self.get_http_request_header(":path") == "/reset":
+        if self.path == "/reset":  # request headers are not readable in response callbacks
             proxywasm.log_info("resetting /reset as asked")
             self.reset_http_response()
             return Action.PAUSE
