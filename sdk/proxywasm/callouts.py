@@ -18,6 +18,9 @@ class HttpResponse:
     """The answer to an awaited HTTP call, read from the host while it was reported."""
 
     __slots__ = ("body", "headers", "trailers")
+    headers: list[tuple[str, str]]
+    body: bytes
+    trailers: list[tuple[str, str]]
 
     def __init__(
         self, headers: list[tuple[str, str]], body: bytes, trailers: list[tuple[str, str]]
@@ -50,6 +53,7 @@ class GrpcResponse:
     """The answer to an awaited unary gRPC call that succeeded: the response message."""
 
     __slots__ = ("message",)
+    message: bytes
 
     def __init__(self, message: bytes) -> None:
         self.message = message
