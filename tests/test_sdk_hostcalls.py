@@ -146,7 +146,7 @@ def test_body_and_local_responses(host: FakeHost) -> None:
     context.send_grpc_response(proxywasm.GrpcStatusCode.PERMISSION_DENIED, "denied")
     assert host.called("send_local_response") == [
         (403, "", b"no", [("x", "y")], -1),
-        (200, "denied", b"", [], 7),
+        (200, "", b"denied", [], 7),
     ]
     context.resume_http_response()
     context.reset_http_request()

@@ -296,7 +296,8 @@ def send_grpc_response(
     custom_metadata: Sequence[tuple[str, bytes]] = (),
 ) -> None:
     """Answer the current gRPC request locally with ``grpc_status`` and an optional message."""
-    _host.send_local_response(200, grpc_status_message or "", b"", custom_metadata, grpc_status)
+    message = (grpc_status_message or "").encode()  # Envoy sends the body as grpc-message
+    _host.send_local_response(200, "", message, custom_metadata, grpc_status)
 
 
 # HTTP and gRPC calls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host
+from . import _host, hostcalls
 from .context import Context
 from .hostcalls import MAX_SIZE
 from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
@@ -314,7 +314,7 @@ class HttpContext(Context):
         body: bytes | None = None,
     ) -> None:
         """Answer the request locally with ``status_code``; then return PAUSE from the callback."""
-        _host.send_local_response(status_code, "", body or b"", headers, -1)
+        hostcalls.send_http_response(status_code, headers, body)
 
     def send_grpc_response(
         self,
@@ -323,7 +323,7 @@ class HttpContext(Context):
         custom_metadata: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         """Answer a gRPC request locally with ``grpc_status``; then return PAUSE."""
-        _host.send_local_response(200, grpc_status_message or "", b"", custom_metadata, grpc_status)
+        hostcalls.send_grpc_response(grpc_status, grpc_status_message, custom_metadata)
 
     def on_log(self) -> None:
         """Called when the host writes the access log; request and response headers are readable."""

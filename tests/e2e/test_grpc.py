@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+import grpc
 import pytest
 
 from pywasm_filter.envoy import HttpBootstrap, Upstream, WasmFilter
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, FILTERS
 from tests.e2e import StartEnvoy
 from tests.e2e.client import get
 
@@ -57,3 +59,35 @@ def test_grpc_stream_delivers_metadata_messages_trailers_and_close(
     assert seen_upstream["x-echo"] == "echo:/streamed | echo:bye"
     assert seen_upstream["x-echo-server"] == "python-grpcio"
     assert "echo stream trailers: x-count=2" in logs
+
+
+def test_grpc_client_gets_a_grpc_status_from_send_grpc_response(
+    start_envoy: StartEnvoy, built: Callable[[Path], Path], grpc_upstream: int
+) -> None:
+    module = built(EXAMPLES / "grpc_auth" / "grpc_auth.py")
+    upstream = Upstream("grpc_auth", grpc_upstream, http2=True)
+    config = HttpBootstrap(filters=[WasmFilter(module)], route_to="grpc_auth",
+                           clusters=[upstream]).to_config()
+    with start_envoy(config) as envoy, grpc.insecure_channel(f"127.0.0.1:{envoy.port}") as channel:
+        check = channel.unary_unary("/auth.Auth/Check")
+        allowed = check(b"secret", metadata=(("x-token", "secret"),), timeout=10)
+        with pytest.raises(grpc.RpcError) as denied:
+            check(b"secret", metadata=(("x-token", "forged"),), timeout=10)
+    assert allowed == b"alice"
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert denied.value.details().startswith("denied: unknown token 'forged'")
+
+
+def test_cancelled_calls_and_streams_report_nothing(
+    start_envoy: StartEnvoy, built: Callable[[Path], Path], grpc_upstream: int
+) -> None:
+    module = built(FILTERS / "grpc_cancel.py")
+    config = HttpBootstrap(filters=[WasmFilter(module)],
+                           clusters=[Upstream("grpc_auth", grpc_upstream, http2=True)]).to_config()
+    with start_envoy(config) as envoy:
+        statuses = [get(envoy.url + "/").status for _ in range(3)]
+        time.sleep(0.5)
+        logs = envoy.logs()
+    assert statuses == [200, 200, 200]
+    assert logs.count("cancelled a call and a stream") == 3
+    assert "unexpected" not in logs
