@@ -1,0 +1,746 @@
+"""``Host``: drives a filter like a proxy does (contexts, streams, callouts, timers) for tests.
+
+The host's state lives in ``HostState``; an engine runs the filter (its source in this
+interpreter, or its built module in wasmtime). Every method that runs filter code raises
+``FilterError`` when the filter failed (a traceback was logged, or the module trapped), with the
+filter's log lines, so a test fails at the filter's file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType, StreamType
+from .state import (
+    Event,
+    GrpcCall,
+    GrpcStream,
+    HeaderList,
+    HostState,
+    HttpCall,
+    HttpStreamState,
+    LocalResponse,
+    LogRecord,
+    Pairs,
+    PairsInput,
+    Plugin,
+    Scratch,
+    TcpState,
+    header_pairs,
+)
+
+_TRACEBACK = "Traceback (most recent call last):"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_REQUEST_HEADERS: Pairs = [
+    (":method", "GET"), (":path", "/"), (":authority", "example.com"), (":scheme", "http"),
+]
+DEFAULT_RESPONSE_HEADERS: Pairs = [(":status", "200")]
+Configuration = bytes | str
+
+
+class FilterError(AssertionError):
+    """The filter failed in a callback: its traceback (file and line) is in the message."""
+
+
+class Engine(Protocol):
+    """What runs the filter: calls one ``proxy_on_*`` callback and returns its result."""
+
+    name: str
+
+    def call(self, export: str, *args: int) -> int:
+        """Call the callback ``export`` with integer arguments."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine."""
+        ...
+
+
+def _bytes(value: Configuration | None) -> bytes:
+    if value is None:
+        return b""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _milliseconds(period: int | timedelta) -> int:
+    return period // timedelta(milliseconds=1) if isinstance(period, timedelta) else period
+
+
+class HttpStream:
+    """One HTTP request/response through the filter; send its parts, inspect the results."""
+
+    def __init__(self, host: Host, state: HttpStreamState) -> None:
+        self._host = host
+        self._state = state
+        self.actions: list[tuple[str, Action]] = []
+        self.completed = False
+
+    @property
+    def context_id(self) -> int:
+        """The stream's context id."""
+        return self._state.context_id
+
+    # What the test sends
+
+    def send_request_headers(self, headers: PairsInput | None = None,
+                             end_of_stream: bool = False) -> Action:
+        """Deliver request headers (default: GET / for example.com)."""
+        state = self._require_open("send_request_headers")
+        state.request_headers = header_pairs(DEFAULT_REQUEST_HEADERS if headers is None
+                                             else headers)
+        count = len(state.request_headers)
+        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream)
+        state.request_paused = action == Action.PAUSE
+        return action
+
+    def send_request_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
+        """Deliver one chunk of the request body."""
+        state = self._require_open("send_request_body")
+        return self._body(state, "request", _bytes(data), end_of_stream)
+
+    def send_request_trailers(self, trailers: PairsInput) -> Action:
+        """Deliver request trailers (the end of the request)."""
+        state = self._require_open("send_request_trailers")
+        state.request_trailers = header_pairs(trailers)
+        return self._run("request_trailers", "proxy_on_request_trailers",
+                         len(state.request_trailers))
+
+    def send_response_headers(self, headers: PairsInput | None = None,
+                              end_of_stream: bool = False) -> Action:
+        """Deliver response headers from the upstream (default: ``:status: 200``)."""
+        state = self._require_open("send_response_headers")
+        state.response_headers = header_pairs(DEFAULT_RESPONSE_HEADERS if headers is None
+                                              else headers)
+        count = len(state.response_headers)
+        action = self._run("response_headers", "proxy_on_response_headers", count,
+                           end_of_stream)
+        state.response_paused = action == Action.PAUSE
+        return action
+
+    def send_response_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
+        """Deliver one chunk of the response body."""
+        state = self._require_open("send_response_body")
+        return self._body(state, "response", _bytes(data), end_of_stream)
+
+    def send_response_trailers(self, trailers: PairsInput) -> Action:
+        """Deliver response trailers."""
+        state = self._require_open("send_response_trailers")
+        state.response_trailers = header_pairs(trailers)
+        return self._run("response_trailers", "proxy_on_response_trailers",
+                         len(state.response_trailers))
+
+    def complete(self) -> None:
+        """End the stream: on_done, then (once the filter is done) on_log and on_delete."""
+        if self.completed:
+            return
+        self.completed = self._host._finish(self.context_id)
+
+    # What the filter did
+
+    @property
+    def request_headers(self) -> HeaderList:
+        """The request headers as the upstream gets them (after the filter's changes)."""
+        return HeaderList(self._state.request_headers or [])
+
+    @property
+    def request_trailers(self) -> HeaderList:
+        """The request trailers after the filter's changes."""
+        return HeaderList(self._state.request_trailers or [])
+
+    @property
+    def response_headers(self) -> HeaderList:
+        """The response headers as the client gets them (a local reply's, if one was sent)."""
+        return HeaderList(self._state.response_headers or [])
+
+    @property
+    def response_trailers(self) -> HeaderList:
+        """The response trailers after the filter's changes."""
+        return HeaderList(self._state.response_trailers or [])
+
+    @property
+    def request_body(self) -> bytes:
+        """The request body passed on to the upstream so far."""
+        return bytes(self._state.request_body)
+
+    @property
+    def response_body(self) -> bytes:
+        """The response body passed on to the client so far."""
+        return bytes(self._state.response_body)
+
+    @property
+    def local_response(self) -> LocalResponse | None:
+        """What the filter passed to ``send_http_response``, or None."""
+        return self._state.local_response
+
+    @property
+    def request_paused(self) -> bool:
+        """Whether the filter holds the request (it returned PAUSE and has not resumed)."""
+        return self._state.request_paused
+
+    @property
+    def response_paused(self) -> bool:
+        """Whether the filter holds the response."""
+        return self._state.response_paused
+
+    @property
+    def reset(self) -> bool:
+        """Whether the filter reset the stream (``close_stream``)."""
+        return self._state.reset
+
+    @property
+    def properties(self) -> dict[tuple[str, ...], bytes]:
+        """Properties the filter set on this stream."""
+        return self._state.properties
+
+    # Internals
+
+    def _require_open(self, what: str) -> HttpStreamState:
+        if self.completed:
+            raise RuntimeError(f"{what}: the stream was completed")
+        if self._state.local_response is not None:
+            raise RuntimeError(f"{what}: the filter already answered the request locally "
+                               f"({self._state.local_response.status}); nothing more arrives")
+        if self._state.reset:
+            raise RuntimeError(f"{what}: the filter reset the stream")
+        return self._state
+
+    def _run(self, phase: str, export: str, *args: int) -> Action:
+        result = self._host._callback(self.context_id, export, self.context_id, *args)
+        action = Action(result) if result in tuple(Action) else Action.CONTINUE
+        self.actions.append((phase, action))
+        return action
+
+    def _body(self, state: HttpStreamState, side: str, data: bytes,
+              end_of_stream: bool) -> Action:
+        buffer_name, trailers_name = f"{side}_buffer", f"{side}_trailers"
+        buffer = getattr(state, buffer_name)
+        if buffer is None:
+            buffer = bytearray()
+            setattr(state, buffer_name, buffer)
+        buffer.extend(data)
+        added_trailers = end_of_stream and getattr(state, trailers_name) is None
+        if added_trailers:
+            setattr(state, trailers_name, [])
+        export = f"proxy_on_{side}_body"
+        action = self._run(f"{side}_body", export, len(buffer), end_of_stream)
+        if added_trailers and not getattr(state, trailers_name):
+            setattr(state, trailers_name, None)
+        if state.local_response is not None or state.reset:
+            return action
+        setattr(state, f"{side}_paused", action == Action.PAUSE)
+        if action == Action.CONTINUE:
+            self._host._forward(state, side)
+        return action
+
+
+class TcpConnection:
+    """One TCP connection through the filter."""
+
+    def __init__(self, host: Host, state: TcpState, action: Action) -> None:
+        self._host = host
+        self._state = state
+        self.new_connection_action = action
+        self.completed = False
+
+    @property
+    def context_id(self) -> int:
+        """The connection's context id."""
+        return self._state.context_id
+
+    def send_downstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
+        """Deliver bytes from the client."""
+        return self._data("downstream", "upstream", _bytes(data), end_of_stream)
+
+    def send_upstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
+        """Deliver bytes from the server."""
+        return self._data("upstream", "downstream", _bytes(data), end_of_stream)
+
+    def close_downstream(self, peer: PeerType = PeerType.REMOTE) -> None:
+        """The client closed the connection."""
+        self._host._callback(self.context_id, "proxy_on_downstream_connection_close",
+                             self.context_id, int(peer))
+
+    def close_upstream(self, peer: PeerType = PeerType.REMOTE) -> None:
+        """The server closed the connection."""
+        self._host._callback(self.context_id, "proxy_on_upstream_connection_close",
+                             self.context_id, int(peer))
+
+    def complete(self) -> None:
+        """End the connection: on_done, then on_log and on_delete."""
+        if not self.completed:
+            self.completed = self._host._finish(self.context_id)
+
+    @property
+    def data_to_upstream(self) -> bytes:
+        """Bytes from the client that the filter passed on to the server."""
+        return bytes(self._state.to_upstream)
+
+    @property
+    def data_to_downstream(self) -> bytes:
+        """Bytes from the server that the filter passed on to the client."""
+        return bytes(self._state.to_downstream)
+
+    @property
+    def downstream_closed(self) -> bool:
+        """Whether the filter closed the client side."""
+        return self._state.downstream_closed
+
+    @property
+    def upstream_closed(self) -> bool:
+        """Whether the filter closed the server side."""
+        return self._state.upstream_closed
+
+    def _data(self, side: str, target: str, data: bytes, end_of_stream: bool) -> Action:
+        buffer_name = f"{side}_buffer"
+        buffer = getattr(self._state, buffer_name)
+        if buffer is None:
+            buffer = bytearray()
+            setattr(self._state, buffer_name, buffer)
+        buffer.extend(data)
+        result = self._host._callback(self.context_id, f"proxy_on_{side}_data",
+                                      self.context_id, len(buffer), end_of_stream)
+        action = Action(result) if result in tuple(Action) else Action.CONTINUE
+        setattr(self._state, f"{side}_paused", action == Action.PAUSE)
+        if action == Action.CONTINUE:
+            getattr(self._state, f"to_{target}").extend(buffer)
+            setattr(self._state, buffer_name, None)
+        return action
+
+
+class Host:
+    """An emulated proxy with one VM running the filter; see ``from_source``/``from_wasm``."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        engine: str,
+        *,
+        plugin_configuration: Configuration | None = None,
+        vm_configuration: Configuration | None = None,
+        properties: Mapping[Sequence[str] | str, bytes | str] | None = None,
+        root_id: str = "",
+        vm_id: str = "",
+        plugin_name: str = "",
+        log_level: LogLevel = LogLevel.TRACE,
+        time: datetime | None = None,
+        clusters: Sequence[str] | None = None,
+        raise_filter_errors: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        self.raise_filter_errors = raise_filter_errors
+        self.state = HostState(
+            vm_id=vm_id, vm_configuration=_bytes(vm_configuration), properties=properties,
+            log_level=log_level, clusters=clusters,
+        )
+        if time is not None:
+            self.time = time
+        self._next_context = 1
+        self._depth = 0
+        self.plugin = self.add_plugin(configuration=plugin_configuration, root_id=root_id,
+                                      name=plugin_name)
+        self.engine: Engine = self._engine(engine)
+
+    def _engine(self, engine: str) -> Engine:
+        if engine == "source":
+            from .source_engine import SourceEngine
+
+            return SourceEngine(self.path, self.state)
+        if engine == "wasm":
+            from .wasm_engine import WasmEngine
+
+            return WasmEngine(self.path, self.state)
+        raise ValueError(f"unknown engine {engine!r}: use 'source' or 'wasm'")
+
+    @classmethod
+    def from_source(cls, path: Path | str, **options: object) -> Host:
+        """Run the filter's Python source in this interpreter (fast; breakpoints work)."""
+        return cls(path, "source", **options)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_wasm(cls, path: Path | str, **options: object) -> Host:
+        """Run a module built by ``pywasm-filter build`` in wasmtime."""
+        return cls(path, "wasm", **options)  # type: ignore[arg-type]
+
+    def __enter__(self) -> Host:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the engine."""
+        self.engine.close()
+
+    # Plugins
+
+    def _context_id(self) -> int:
+        context_id, self._next_context = self._next_context, self._next_context + 1
+        return context_id
+
+    def add_plugin(self, *, configuration: Configuration | None = None, root_id: str = "",
+                   name: str = "") -> Plugin:
+        """Add another plugin (root context) to the VM; start it with ``start(plugin)``."""
+        return Plugin(self._context_id(), name, root_id, _bytes(configuration))
+
+    def start(self, plugin: Plugin | None = None) -> bool:
+        """Create the plugin's root context, start the VM and configure it; True if accepted."""
+        plugin = plugin or self.plugin
+        root = plugin.root_context_id
+        self.state.plugins[root] = plugin
+        self._callback(root, "proxy_on_context_create", root, 0)
+        vm_configuration = self.state.vm_configuration
+        with self._scratch(Scratch(buffers={
+                BufferType.VM_CONFIGURATION: bytearray(vm_configuration)})):
+            started = self._callback(root, "proxy_on_vm_start", root, len(vm_configuration))
+        if not started:
+            return False
+        with self._scratch(Scratch(buffers={
+                BufferType.PLUGIN_CONFIGURATION: bytearray(plugin.configuration)})):
+            return bool(self._callback(root, "proxy_on_configure", root,
+                                       len(plugin.configuration)))
+
+    def new_http_stream(self, plugin: Plugin | None = None) -> HttpStream:
+        """Open an HTTP stream (a new HTTP context of the plugin)."""
+        root = (plugin or self.plugin).root_context_id
+        state = HttpStreamState(self._context_id(), root)
+        self.state.streams[state.context_id] = state
+        self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
+        return HttpStream(self, state)
+
+    def new_tcp_connection(self, plugin: Plugin | None = None) -> TcpConnection:
+        """Open a TCP connection (a new stream context of the plugin)."""
+        root = (plugin or self.plugin).root_context_id
+        state = TcpState(self._context_id(), root)
+        self.state.connections[state.context_id] = state
+        self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
+        result = self._callback(state.context_id, "proxy_on_new_connection", state.context_id)
+        return TcpConnection(self, state, Action(result) if result in tuple(Action)
+                             else Action.CONTINUE)
+
+    # Logs, time, timers
+
+    @property
+    def log_records(self) -> list[LogRecord]:
+        """Every log line the filter wrote, with its level."""
+        return list(self.state.log_records)
+
+    def logs(self, level: LogLevel | None = None) -> list[str]:
+        """The filter's log messages, all of them or those at exactly ``level``."""
+        return [record.message for record in self.state.log_records
+                if level is None or record.level == level]
+
+    @property
+    def time(self) -> datetime:
+        """The host's clock (what ``get_current_time`` returns); the test may set it."""
+        return _EPOCH + timedelta(microseconds=self.state.time_ns // 1000)
+
+    @time.setter
+    def time(self, value: datetime) -> None:
+        self.state.time_ns = (value - _EPOCH) // timedelta(microseconds=1) * 1000
+
+    def tick_period(self, plugin: Plugin | None = None) -> timedelta:
+        """The plugin's tick period (zero when it set none)."""
+        return timedelta(milliseconds=(plugin or self.plugin).tick_period_ms)
+
+    def tick(self, plugin: Plugin | None = None) -> None:
+        """Call on_tick now: on the given plugin, or on every plugin with a tick period."""
+        plugins = [plugin] if plugin is not None else [
+            item for item in self.state.plugins.values() if item.tick_period_ms > 0]
+        for item in plugins:
+            self._callback(item.root_context_id, "proxy_on_tick", item.root_context_id)
+
+    def advance_time(self, period: int | timedelta) -> int:
+        """Move the clock by ``period`` (ms or timedelta), firing due ticks; return how many."""
+        end = self.state.time_ns + _milliseconds(period) * 1_000_000
+        fired = 0
+        while True:
+            due = [plugin for plugin in self.state.plugins.values()
+                   if plugin.tick_period_ms > 0 and plugin.next_tick_ns <= end]
+            if not due:
+                break
+            plugin = min(due, key=lambda item: item.next_tick_ns)
+            self.state.time_ns = max(self.state.time_ns, plugin.next_tick_ns)
+            plugin.next_tick_ns += plugin.tick_period_ms * 1_000_000
+            self._callback(plugin.root_context_id, "proxy_on_tick", plugin.root_context_id)
+            fired += 1
+        self.state.time_ns = end
+        return fired
+
+    # Metrics, shared data, queues, properties
+
+    @property
+    def metrics(self) -> dict[str, int]:
+        """Counter and gauge values by name."""
+        return {metric.name: metric.value for metric in self.state.metrics.values()
+                if metric.metric_type != MetricType.HISTOGRAM}
+
+    @property
+    def histograms(self) -> dict[str, list[int]]:
+        """Histogram samples by name."""
+        return {metric.name: list(metric.samples) for metric in self.state.metrics.values()
+                if metric.metric_type == MetricType.HISTOGRAM}
+
+    @property
+    def shared_data(self) -> dict[str, bytes]:
+        """The VM's shared key-value store (values only)."""
+        return {key: value for key, (value, _cas) in self.state.shared_data.items()}
+
+    def set_shared_data(self, key: str, value: bytes | str) -> None:
+        """Store a value as another VM or plugin would."""
+        self.state.set_shared_data(key, _bytes(value), 0)
+
+    def queue(self, name: str, vm_id: str | None = None) -> list[bytes]:
+        """The items waiting in the shared queue ``name``."""
+        queue_id = self.state.resolve_shared_queue(self.state.vm_id if vm_id is None else vm_id,
+                                                   name)
+        return list(self.state.queues[queue_id])
+
+    def enqueue(self, name: str, value: bytes | str, vm_id: str | None = None) -> None:
+        """Push onto the shared queue ``name``; its plugin gets on_queue_ready."""
+        queue_id = self.state.resolve_shared_queue(self.state.vm_id if vm_id is None else vm_id,
+                                                   name)
+        self.state.enqueue_shared_queue(queue_id, _bytes(value))
+        self._process_events()
+
+    @property
+    def properties(self) -> dict[tuple[str, ...], bytes]:
+        """VM-wide properties (given by the test or set by the filter outside streams)."""
+        return self.state.properties
+
+    def register_foreign_function(self, name: str, function: object) -> None:
+        """Let the filter call ``function(arguments: bytes) -> bytes`` by ``name``."""
+        if not callable(function):
+            raise TypeError(f"a foreign function must be callable, not {function!r}")
+        self.state.foreign_functions[name] = function
+
+    def call_foreign_function(self, function_id: int, arguments: bytes | str = b"",
+                              plugin: Plugin | None = None) -> None:
+        """Invoke the plugin's on_foreign_function as the proxy would."""
+        root = (plugin or self.plugin).root_context_id
+        data = _bytes(arguments)
+        with self._scratch(Scratch(buffers={
+                BufferType.FOREIGN_FUNCTION_ARGUMENTS: bytearray(data)})):
+            self._callback(root, "proxy_on_foreign_function", root, function_id, len(data))
+
+    # HTTP calls
+
+    @property
+    def http_calls(self) -> list[HttpCall]:
+        """HTTP calls the filter dispatched that have no answer yet, oldest first."""
+        return list(self.state.http_calls.values())
+
+    def _http_call(self, call: HttpCall | int) -> HttpCall:
+        token = call if isinstance(call, int) else call.token
+        found = self.state.http_calls.pop(token, None)
+        if found is None:
+            raise LookupError(f"no pending HTTP call {token}")
+        return found
+
+    def respond_http_call(self, call: HttpCall | int, status: int = 200,
+                          headers: PairsInput | None = None, body: bytes | str = b"",
+                          trailers: PairsInput | None = None) -> None:
+        """Answer an HTTP call; the filter's on_http_call_response runs."""
+        found = self._http_call(call)
+        pairs = header_pairs(headers)
+        if not any(name == ":status" for name, _ in pairs):
+            pairs.insert(0, (":status", str(status)))
+        self._http_response(found, pairs, _bytes(body), header_pairs(trailers))
+
+    def fail_http_call(self, call: HttpCall | int) -> None:
+        """Fail an HTTP call (reset or timeout): the callback gets no headers."""
+        self._http_response(self._http_call(call), [], b"", [])
+
+    def _http_response(self, call: HttpCall, headers: Pairs, body: bytes,
+                       trailers: Pairs) -> None:
+        scratch = Scratch(
+            maps={MapType.HTTP_CALL_RESPONSE_HEADERS: headers,
+                  MapType.HTTP_CALL_RESPONSE_TRAILERS: trailers},
+            buffers={BufferType.HTTP_CALL_RESPONSE_BODY: bytearray(body)},
+        )
+        root = call.root_context_id
+        with self._scratch(scratch):
+            self._callback(root, "proxy_on_http_call_response", root, call.token, len(headers),
+                           len(body), len(trailers))
+
+    # gRPC
+
+    @property
+    def grpc_calls(self) -> list[GrpcCall]:
+        """Unary gRPC calls waiting for an answer, oldest first."""
+        return list(self.state.grpc_calls.values())
+
+    @property
+    def grpc_streams(self) -> list[GrpcStream]:
+        """gRPC streams the filter opened that the server has not closed."""
+        return list(self.state.grpc_streams.values())
+
+    def respond_grpc_call(self, call: GrpcCall | int, message: bytes | str = b"",
+                          status: int = 0, status_message: str = "") -> None:
+        """Answer a unary call: a message (status 0) or a failure status."""
+        token = call if isinstance(call, int) else call.token
+        found = self.state.grpc_calls.pop(token, None)
+        if found is None:
+            raise LookupError(f"no pending gRPC call {token}")
+        root = found.root_context_id
+        if status == 0:
+            data = _bytes(message)
+            with self._scratch(Scratch(buffers={BufferType.GRPC_CALL_MESSAGE: bytearray(data)})):
+                self._callback(root, "proxy_on_grpc_receive", root, token, len(data))
+            return
+        with self._scratch(Scratch(status=(status, status_message.encode()))):
+            self._callback(root, "proxy_on_grpc_close", root, token, status)
+
+    def _grpc_stream(self, token: int) -> GrpcStream:
+        stream = self.state.grpc_streams.get(token)
+        if stream is None:
+            raise LookupError(f"no open gRPC stream {token}")
+        return stream
+
+    def send_grpc_stream_initial_metadata(self, token: int, metadata: PairsInput) -> None:
+        """The server's initial metadata arrives on a stream."""
+        root = self._grpc_stream(token).root_context_id
+        pairs = header_pairs(metadata)
+        with self._scratch(Scratch(maps={MapType.GRPC_CALL_INITIAL_METADATA: pairs})):
+            self._callback(root, "proxy_on_grpc_receive_initial_metadata", root, token,
+                           len(pairs))
+
+    def send_grpc_stream_message(self, token: int, message: bytes | str) -> None:
+        """A message from the server arrives on a stream."""
+        root = self._grpc_stream(token).root_context_id
+        data = _bytes(message)
+        with self._scratch(Scratch(buffers={BufferType.GRPC_CALL_MESSAGE: bytearray(data)})):
+            self._callback(root, "proxy_on_grpc_receive", root, token, len(data))
+
+    def send_grpc_stream_trailing_metadata(self, token: int, metadata: PairsInput) -> None:
+        """The server's trailing metadata arrives on a stream."""
+        root = self._grpc_stream(token).root_context_id
+        pairs = header_pairs(metadata)
+        with self._scratch(Scratch(maps={MapType.GRPC_CALL_TRAILING_METADATA: pairs})):
+            self._callback(root, "proxy_on_grpc_receive_trailing_metadata", root, token,
+                           len(pairs))
+
+    def close_grpc_stream(self, token: int, status: int = 0, message: str = "") -> None:
+        """The server ends a stream with ``status``; the filter's on_grpc_close runs."""
+        root = self._grpc_stream(token).root_context_id
+        del self.state.grpc_streams[token]
+        with self._scratch(Scratch(status=(status, message.encode()))):
+            self._callback(root, "proxy_on_grpc_close", root, token, status)
+
+    # Running callbacks
+
+    @contextmanager
+    def _scratch(self, scratch: Scratch) -> Iterator[None]:
+        saved, self.state.scratch = self.state.scratch, scratch
+        try:
+            yield
+        finally:
+            self.state.scratch = saved
+
+    def _callback(self, context_id: int, export: str, *args: int) -> int:
+        """Run one callback as ``context_id``; at the outermost level, then apply its effects."""
+        from .wasm_engine import ModuleTrapped
+
+        outermost = self._depth == 0
+        mark = len(self.state.log_records)
+        previous = self.state.current_context
+        self.state.current_context = context_id
+        self._depth += 1
+        try:
+            result = self.engine.call(export, *args)
+        except ModuleTrapped as trapped:
+            raise FilterError(f"{trapped}\n{self._errors(mark)}") from None
+        finally:
+            self._depth -= 1
+            self.state.current_context = previous
+        if outermost:
+            self._process_events()
+            self._check(export, mark)
+        return result
+
+    def _errors(self, mark: int) -> str:
+        return "\n".join(record.message for record in self.state.log_records[mark:]
+                         if record.level >= LogLevel.ERROR)
+
+    def _check(self, export: str, mark: int) -> None:
+        if not self.raise_filter_errors:
+            return
+        if any(record.message.startswith(_TRACEBACK) for record in self.state.log_records[mark:]
+               if record.level >= LogLevel.ERROR):
+            raise FilterError(f"the filter failed in {export}:\n{self._errors(mark)}")
+
+    def _process_events(self) -> None:
+        while self.state.events:
+            event = self.state.events.pop(0)
+            self._apply(event)
+
+    def _apply(self, event: Event) -> None:
+        if event.kind == "queue_ready":
+            self._callback(event.context_id, "proxy_on_queue_ready", event.context_id,
+                           event.value)
+            return
+        stream = self.state.streams.get(event.context_id)
+        connection = self.state.connections.get(event.context_id)
+        if event.kind == "local_response" and stream is not None:
+            self._deliver_local_response(stream)
+        elif event.kind == "continue" and stream is not None:
+            side = "request" if event.value == StreamType.HTTP_REQUEST else "response"
+            setattr(stream, f"{side}_paused", False)
+            self._forward(stream, side)
+        elif event.kind == "continue" and connection is not None:
+            side = "downstream" if event.value == StreamType.DOWNSTREAM else "upstream"
+            target = "upstream" if side == "downstream" else "downstream"
+            setattr(connection, f"{side}_paused", False)
+            buffer = getattr(connection, f"{side}_buffer")
+            if buffer is not None:
+                getattr(connection, f"to_{target}").extend(buffer)
+                setattr(connection, f"{side}_buffer", None)
+        elif event.kind == "close" and stream is not None:
+            stream.reset = True
+        elif event.kind == "close" and connection is not None:
+            if event.value == StreamType.DOWNSTREAM:
+                connection.downstream_closed = True
+            else:
+                connection.upstream_closed = True
+
+    def _forward(self, stream: HttpStreamState, side: str) -> None:
+        """Pass the buffered body of one direction on (the filter continued it)."""
+        buffer = getattr(stream, f"{side}_buffer")
+        if buffer is not None:
+            getattr(stream, f"{side}_body").extend(buffer)
+            setattr(stream, f"{side}_buffer", None)
+
+    def _deliver_local_response(self, stream: HttpStreamState) -> None:
+        """Send the local reply to the client through the filter's response callbacks."""
+        reply = stream.local_response
+        if reply is None or stream.response_headers is not None:
+            return
+        headers: Pairs = [(":status", str(reply.status)), *reply.headers]
+        names = {name for name, _ in headers}
+        if reply.body:
+            if "content-length" not in names:
+                headers.append(("content-length", str(len(reply.body))))
+            if "content-type" not in names:
+                headers.append(("content-type", "text/plain"))
+        stream.request_buffer = None
+        stream.request_paused = False
+        stream.response_headers = headers
+        context = stream.context_id
+        self._callback(context, "proxy_on_response_headers", context, len(headers),
+                       not reply.body)
+        if reply.body:
+            stream.response_buffer = bytearray(reply.body)
+            self._callback(context, "proxy_on_response_body", context, len(reply.body), True)
+            self._forward(stream, "response")
+
+    def _finish(self, context_id: int) -> bool:
+        """on_done, then on_log and on_delete if the context is done; True when deleted."""
+        done = self._callback(context_id, "proxy_on_done", context_id)
+        if not done and context_id not in self.state.done_contexts:
+            return False
+        self._callback(context_id, "proxy_on_log", context_id)
+        self._callback(context_id, "proxy_on_delete", context_id)
+        return True
