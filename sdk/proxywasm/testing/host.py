@@ -77,7 +77,6 @@ class HttpStream:
         self._host = host
         self._state = state
         self.actions: list[tuple[str, Action]] = []
-        self.completed = False
 
     @property
     def context_id(self) -> int:
@@ -135,9 +134,13 @@ class HttpStream:
 
     def complete(self) -> None:
         """End the stream: on_done, then (once the filter is done) on_log and on_delete."""
-        if self.completed:
-            return
-        self.completed = self._host._finish(self.context_id)
+        if not self._state.deleted:
+            self._host._finish(self.context_id)
+
+    @property
+    def completed(self) -> bool:
+        """Whether the stream's context was deleted (on_done accepted, on_log ran)."""
+        return self._state.deleted
 
     # What the filter did
 
@@ -244,7 +247,6 @@ class TcpConnection:
         self._host = host
         self._state = state
         self.new_connection_action = action
-        self.completed = False
 
     @property
     def context_id(self) -> int:
@@ -270,9 +272,14 @@ class TcpConnection:
                              self.context_id, int(peer))
 
     def complete(self) -> None:
-        """End the connection: on_done, then on_log and on_delete."""
-        if not self.completed:
-            self.completed = self._host._finish(self.context_id)
+        """End the connection: on_done, then (once the filter is done) on_log and on_delete."""
+        if not self._state.deleted:
+            self._host._finish(self.context_id)
+
+    @property
+    def completed(self) -> bool:
+        """Whether the connection's context was deleted."""
+        return self._state.deleted
 
     @property
     def data_to_upstream(self) -> bytes:
@@ -340,6 +347,7 @@ class Host:
             self.time = time
         self._next_context = 1
         self._depth = 0
+        self._awaiting_done: set[int] = set()
         self.plugin = self.add_plugin(configuration=plugin_configuration, root_id=root_id,
                                       name=plugin_name)
         self.engine: Engine = self._engine(engine)
@@ -642,7 +650,7 @@ class Host:
 
     def _callback(self, context_id: int, export: str, *args: int) -> int:
         """Run one callback as ``context_id``; at the outermost level, then apply its effects."""
-        from .wasm_engine import ModuleTrapped
+        from .wasm_engine import ModuleTrapError
 
         outermost = self._depth == 0
         mark = len(self.state.log_records)
@@ -651,7 +659,7 @@ class Host:
         self._depth += 1
         try:
             result = self.engine.call(export, *args)
-        except ModuleTrapped as trapped:
+        except ModuleTrapError as trapped:
             raise FilterError(f"{trapped}\n{self._errors(mark)}") from None
         finally:
             self._depth -= 1
@@ -678,6 +686,10 @@ class Host:
             self._apply(event)
 
     def _apply(self, event: Event) -> None:
+        if event.kind == "done":
+            if event.context_id in self._awaiting_done:
+                self._delete(event.context_id)
+            return
         if event.kind == "queue_ready":
             self._callback(event.context_id, "proxy_on_queue_ready", event.context_id,
                            event.value)
@@ -736,11 +748,21 @@ class Host:
             self._callback(context, "proxy_on_response_body", context, len(reply.body), True)
             self._forward(stream, "response")
 
-    def _finish(self, context_id: int) -> bool:
-        """on_done, then on_log and on_delete if the context is done; True when deleted."""
-        done = self._callback(context_id, "proxy_on_done", context_id)
-        if not done and context_id not in self.state.done_contexts:
-            return False
+    def _finish(self, context_id: int) -> None:
+        """on_done, then on_log and on_delete unless the filter finishes later (``done()``)."""
+        self.state.done_contexts = [item for item in self.state.done_contexts
+                                    if item != context_id]
+        if self._callback(context_id, "proxy_on_done", context_id):
+            self._delete(context_id)
+        elif context_id in self.state.done_contexts:
+            self._delete(context_id)
+        else:
+            self._awaiting_done.add(context_id)
+
+    def _delete(self, context_id: int) -> None:
+        self._awaiting_done.discard(context_id)
         self._callback(context_id, "proxy_on_log", context_id)
         self._callback(context_id, "proxy_on_delete", context_id)
-        return True
+        stream = self.state.streams.get(context_id) or self.state.connections.get(context_id)
+        if stream is not None:
+            stream.deleted = True

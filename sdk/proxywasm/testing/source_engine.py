@@ -17,7 +17,7 @@ from typing import TextIO
 
 from .. import _dispatch, _host, errors
 from ..types import LogLevel, Status
-from .state import HostCallStatus, HostState, Pairs
+from .state import HostState, HostStatusError, Pairs
 
 _SDK_PREFIX = "proxywasm."
 _TESTING_PREFIX = "proxywasm.testing"
@@ -76,7 +76,7 @@ class EmulatedHostModule:
     def _run(self, name: str, call: Callable[[], object]) -> object:
         try:
             return call()
-        except HostCallStatus as failed:
+        except HostStatusError as failed:
             if failed.status in _ABSENT.get(name, frozenset()):
                 return None
             raise self._factory(int(failed.status), "proxy_" + name) from None
@@ -241,7 +241,7 @@ class EmulatedHostModule:
         """proxy_get_shared_data."""
         try:
             return self._state.get_shared_data(_text(key))
-        except HostCallStatus as failed:
+        except HostStatusError as failed:
             if failed.status == Status.NOT_FOUND:
                 return None, 0
             raise self._factory(int(failed.status), "proxy_get_shared_data") from None

@@ -2,7 +2,7 @@
 
 Both engines call the ``HostState`` methods below (the source engine from a Python stand-in
 for ``_proxywasm``, the wasm engine from its ``env.proxy_*`` imports). A method returns the
-call's result or raises ``HostCallStatus`` with the status Envoy would return.
+call's result or raises ``HostStatusError`` with the status Envoy would return.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..types import Action, BufferType, LogLevel, MapType, MetricType, Status, StreamType
+from ..types import BufferType, LogLevel, MapType, MetricType, Status, StreamType
 
 Pairs = list[tuple[str, str]]
 PairsInput = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -38,7 +38,7 @@ _SCRATCH_BUFFERS = frozenset({
 })
 
 
-class HostCallStatus(Exception):
+class HostStatusError(Exception):
     """A host call ends with a status other than OK (the engines turn it into that status)."""
 
     def __init__(self, status: Status, why: str) -> None:
@@ -46,8 +46,8 @@ class HostCallStatus(Exception):
         self.status = status
 
 
-def _fail(status: Status, why: str) -> HostCallStatus:
-    return HostCallStatus(status, why)
+def _fail(status: Status, why: str) -> HostStatusError:
+    return HostStatusError(status, why)
 
 
 def header_pairs(headers: PairsInput | None) -> Pairs:
@@ -182,6 +182,7 @@ class HttpStreamState:
     request_paused: bool = False
     response_paused: bool = False
     reset: bool = False
+    deleted: bool = False
     properties: dict[tuple[str, ...], bytes] = field(default_factory=dict)
 
 
@@ -199,6 +200,7 @@ class TcpState:
     upstream_paused: bool = False
     downstream_closed: bool = False
     upstream_closed: bool = False
+    deleted: bool = False
     properties: dict[tuple[str, ...], bytes] = field(default_factory=dict)
 
 
@@ -334,6 +336,7 @@ class HostState:
     def done(self) -> None:
         """proxy_done: the current context finished what made its on_done answer False."""
         self.done_contexts.append(self.current_context)
+        self.events.append(Event("done", self.current_context))
 
     def set_effective_context(self, context_id: int) -> None:
         """proxy_set_effective_context."""
@@ -722,22 +725,3 @@ class HostState:
             raise _fail(Status.NOT_FOUND, f"no foreign function {name!r}")
         return bytes(function(bytes(arguments)))
 
-
-__all__ = [
-    "Action",
-    "Event",
-    "GrpcCall",
-    "GrpcStream",
-    "HeaderList",
-    "HostCallStatus",
-    "HostState",
-    "HttpCall",
-    "HttpStreamState",
-    "LocalResponse",
-    "LogRecord",
-    "Metric",
-    "Plugin",
-    "Scratch",
-    "TcpState",
-    "header_pairs",
-]

@@ -29,7 +29,7 @@ from wasmtime import (
 )
 
 from ..types import LogLevel, Status
-from .state import HostCallStatus, HostState, Pairs
+from .state import HostState, HostStatusError, Pairs
 
 _ENV = "env"
 _WASI = "wasi_snapshot_preview1"
@@ -41,7 +41,7 @@ _engine: Engine | None = None
 _modules: dict[tuple[str, int, int], Module] = {}
 
 
-class ModuleTrapped(Exception):
+class ModuleTrapError(Exception):
     """The module trapped or exited inside a callback."""
 
 
@@ -75,13 +75,13 @@ def decode_pairs(data: bytes) -> Pairs:
         return []
     (count,) = _U32.unpack_from(data, 0)
     if 4 + 8 * count > len(data):
-        raise HostCallStatus(Status.BAD_ARGUMENT, "malformed header map")
+        raise HostStatusError(Status.BAD_ARGUMENT, "malformed header map")
     at = 4 + 8 * count
     pairs: Pairs = []
     for index in range(count):
         key_size, value_size = struct.unpack_from("<II", data, 4 + 8 * index)
         if at + key_size + value_size + 2 > len(data):
-            raise HostCallStatus(Status.BAD_ARGUMENT, "malformed header map")
+            raise HostStatusError(Status.BAD_ARGUMENT, "malformed header map")
         key = data[at:at + key_size].decode("utf-8", "surrogateescape")
         at += key_size + 1
         value = data[at:at + value_size].decode("utf-8", "surrogateescape")
@@ -162,9 +162,9 @@ class WasmEngine:
         try:
             result = function(self._store, *args)
         except ExitTrap as exited:
-            raise ModuleTrapped(f"the module exited (code {exited.code}) in {export}") from None
+            raise ModuleTrapError(f"the module exited (code {exited.code}) in {export}") from None
         except (Trap, WasmtimeError) as trapped:
-            raise ModuleTrapped(f"the module trapped in {export}: {trapped}") from None
+            raise ModuleTrapError(f"the module trapped in {export}: {trapped}") from None
         return int(result) if isinstance(result, int) else 0
 
     def close(self) -> None:
@@ -176,7 +176,7 @@ class WasmEngine:
         def host_call(caller: Caller, *args: int) -> int:
             try:
                 implementation(caller, *args)
-            except HostCallStatus as failed:
+            except HostStatusError as failed:
                 return int(failed.status)
             return int(Status.OK)
 
@@ -184,7 +184,7 @@ class WasmEngine:
 
     def _read(self, caller: Caller, pointer: int, size: int) -> bytes:
         if pointer + size > self._memory.data_len(caller):
-            raise HostCallStatus(Status.INVALID_MEMORY_ACCESS, "read past the memory's end")
+            raise HostStatusError(Status.INVALID_MEMORY_ACCESS, "read past the memory's end")
         return bytes(self._memory.read(caller, pointer, pointer + size))
 
     def _text(self, caller: Caller, pointer: int, size: int) -> str:
@@ -192,7 +192,7 @@ class WasmEngine:
 
     def _write(self, caller: Caller, pointer: int, data: bytes) -> None:
         if pointer + len(data) > self._memory.data_len(caller):
-            raise HostCallStatus(Status.INVALID_MEMORY_ACCESS, "write past the memory's end")
+            raise HostStatusError(Status.INVALID_MEMORY_ACCESS, "write past the memory's end")
         self._memory.write(caller, data, pointer)
 
     def _return_u32(self, caller: Caller, pointer: int, value: int) -> None:
@@ -202,7 +202,7 @@ class WasmEngine:
                       size_pointer: int) -> None:
         address = self._allocate(caller, max(len(data), 1))
         if not isinstance(address, int) or address == 0:
-            raise HostCallStatus(Status.INTERNAL_FAILURE, f"{_ALLOCATE} failed")
+            raise HostStatusError(Status.INTERNAL_FAILURE, f"{_ALLOCATE} failed")
         self._write(caller, address, data)
         self._return_u32(caller, data_pointer, address)
         self._return_u32(caller, size_pointer, len(data))
