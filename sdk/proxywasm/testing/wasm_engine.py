@@ -135,7 +135,7 @@ class WasmEngine:
                 raise ValueError(f"{path}: the module imports {entry.module}.{entry.name}, "
                                  "which is not a Proxy-Wasm 0.2.1 host function")
             linker.define_func(_ENV, entry.name or "", entry.type,
-                               self._guarded(implementation), access_caller=True)
+                               self._guarded(implementation, entry.type), access_caller=True)
         self._instance: Instance = linker.instantiate(self._store, module)
         exports = self._instance.exports(self._store)
         memory = exports["memory"]
@@ -172,10 +172,14 @@ class WasmEngine:
 
     # Memory
 
-    def _guarded(self, implementation: HostFunction) -> Callable[..., int]:
+    def _guarded(self, implementation: HostFunction, signature: FuncType) -> Callable[..., int]:
+        """The import: i32 arguments read as unsigned, a failing status returned as such."""
+        masks = [0xFFFFFFFF if str(param) == "i32" else -1 for param in signature.params]
+
         def host_call(caller: Caller, *args: int) -> int:
             try:
-                implementation(caller, *args)
+                implementation(caller, *(arg & mask for arg, mask in zip(args, masks,
+                                                                           strict=True)))
             except HostStatusError as failed:
                 return int(failed.status)
             return int(Status.OK)
