@@ -447,10 +447,15 @@ class SourceEngine:
 
     @staticmethod
     def _module_state_reset() -> None:
-        """Start each filter with the SDK's defaults (log threshold, run-time set-up)."""
+        """Start each filter with the SDK's default log threshold.
+
+        The run-time set-up is marked done: it would send stdout/stderr to the log for good,
+        while this engine does so only during callbacks (``_TeeWriter``).
+        """
         from .. import _log, _runtime
 
         _runtime.reset()
+        _runtime._started = True
         _log.set_log_level(LogLevel.TRACE)
 
     def activate(self) -> None:
