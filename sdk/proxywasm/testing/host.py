@@ -348,6 +348,8 @@ class Host:
         self._next_context = 1
         self._depth = 0
         self._awaiting_done: set[int] = set()
+        self.failures: list[str] = []
+        """Reports of callbacks that raised (kept even when ``raise_filter_errors`` is off)."""
         self.plugin = self.add_plugin(configuration=plugin_configuration, root_id=root_id,
                                       name=plugin_name)
         self.engine: Engine = self._engine(engine)
@@ -674,11 +676,14 @@ class Host:
                          if record.level >= LogLevel.ERROR)
 
     def _check(self, export: str, mark: int) -> None:
-        if not self.raise_filter_errors:
+        if not any(record.message.startswith(_TRACEBACK)
+                   for record in self.state.log_records[mark:]
+                   if record.level >= LogLevel.ERROR):
             return
-        if any(record.message.startswith(_TRACEBACK) for record in self.state.log_records[mark:]
-               if record.level >= LogLevel.ERROR):
-            raise FilterError(f"the filter failed in {export}:\n{self._errors(mark)}")
+        report = f"the filter failed in {export}:\n{self._errors(mark)}"
+        self.failures.append(report)
+        if self.raise_filter_errors:
+            raise FilterError(report)
 
     def _process_events(self) -> None:
         while self.state.events:
