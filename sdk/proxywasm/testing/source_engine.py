@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import os
 import sys
 import types
 from collections.abc import Callable, Sequence
@@ -384,6 +385,15 @@ class _SdkState:
 
 
 _active: SourceEngine | None = None
+# Modules imported from filters' own directories: dropped before each import of a filter.
+_filter_modules: set[str] = set()
+
+
+def _own_modules(names: set[str], directory: Path) -> set[str]:
+    """The modules among ``names`` whose files are in ``directory`` (the filter's own)."""
+    prefix = f"{directory}{os.sep}"
+    return {name for name in names
+            if str(getattr(sys.modules.get(name), "__file__", "") or "").startswith(prefix)}
 
 
 def _filter_files(path: Path) -> tuple[Path, str, Path]:
@@ -419,12 +429,9 @@ class SourceEngine:
         _host.bind(self._module)
         self._module_state_reset()
         file, module_name, search_root = _filter_files(self.path)
-        for name, module in list(sys.modules.items()):
-            origin = getattr(module, "__file__", None)
-            if origin and Path(origin).resolve().is_relative_to(search_root) and not (
-                name.startswith(_SDK_PREFIX) or name == "proxywasm"
-            ):
-                del sys.modules[name]
+        for name in _filter_modules:
+            sys.modules.pop(name, None)
+        before = set(sys.modules)
         spec = importlib.util.spec_from_file_location(
             module_name, file, submodule_search_locations=[str(file.parent)]
             if file.name == "__init__.py" else None)
@@ -437,6 +444,8 @@ class SourceEngine:
             spec.loader.exec_module(module)
         finally:
             sys.path.remove(str(search_root))
+            _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
+            _filter_modules.add(module_name)
         if not _dispatch.registered():
             raise RuntimeError(
                 f"{self.path}: the filter registered no context; call "
