@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
 from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType, StreamType
 from .state import (
@@ -40,6 +40,21 @@ DEFAULT_REQUEST_HEADERS: Pairs = [
 ]
 DEFAULT_RESPONSE_HEADERS: Pairs = [(":status", "200")]
 Configuration = bytes | str
+
+
+class HostOptions(TypedDict, total=False):
+    """What a Host may be given besides the filter's path and the engine."""
+
+    plugin_configuration: Configuration | None
+    vm_configuration: Configuration | None
+    properties: Mapping[Sequence[str] | str, bytes | str] | None
+    root_id: str
+    vm_id: str
+    plugin_name: str
+    log_level: LogLevel
+    time: datetime | None
+    clusters: Sequence[str] | None
+    raise_filter_errors: bool
 
 
 class FilterError(AssertionError):
@@ -321,27 +336,16 @@ class TcpConnection:
 class Host:
     """An emulated proxy with one VM running the filter; see ``from_source``/``from_wasm``."""
 
-    def __init__(
-        self,
-        path: Path | str,
-        engine: str,
-        *,
-        plugin_configuration: Configuration | None = None,
-        vm_configuration: Configuration | None = None,
-        properties: Mapping[Sequence[str] | str, bytes | str] | None = None,
-        root_id: str = "",
-        vm_id: str = "",
-        plugin_name: str = "",
-        log_level: LogLevel = LogLevel.TRACE,
-        time: datetime | None = None,
-        clusters: Sequence[str] | None = None,
-        raise_filter_errors: bool = True,
-    ) -> None:
+    def __init__(self, path: Path | str, engine: str, **options: Unpack[HostOptions]) -> None:
+        plugin_configuration = options.get("plugin_configuration")
+        vm_configuration = options.get("vm_configuration")
+        time = options.get("time")
         self.path = Path(path)
-        self.raise_filter_errors = raise_filter_errors
+        self.raise_filter_errors = options.get("raise_filter_errors", True)
         self.state = HostState(
-            vm_id=vm_id, vm_configuration=_bytes(vm_configuration), properties=properties,
-            log_level=log_level, clusters=clusters,
+            vm_id=options.get("vm_id", ""), vm_configuration=_bytes(vm_configuration),
+            properties=options.get("properties"),
+            log_level=options.get("log_level", LogLevel.TRACE), clusters=options.get("clusters"),
         )
         if time is not None:
             self.time = time
@@ -350,8 +354,9 @@ class Host:
         self._awaiting_done: set[int] = set()
         self.failures: list[str] = []
         """Reports of callbacks that raised (kept even when ``raise_filter_errors`` is off)."""
-        self.plugin = self.add_plugin(configuration=plugin_configuration, root_id=root_id,
-                                      name=plugin_name)
+        self.plugin = self.add_plugin(configuration=plugin_configuration,
+                                      root_id=options.get("root_id", ""),
+                                      name=options.get("plugin_name", ""))
         self.engine: Engine = self._engine(engine)
 
     def _engine(self, engine: str) -> Engine:
@@ -362,18 +367,22 @@ class Host:
         if engine == "wasm":
             from .wasm_engine import WasmEngine
 
+            if self.path.suffix != ".wasm":
+                raise ValueError(f"{self.path}: the wasm engine runs a built .wasm module; build "
+                                 "it with `pywasm-filter build` (the proxywasm_host fixture does)")
+
             return WasmEngine(self.path, self.state)
         raise ValueError(f"unknown engine {engine!r}: use 'source' or 'wasm'")
 
     @classmethod
-    def from_source(cls, path: Path | str, **options: object) -> Host:
+    def from_source(cls, path: Path | str, **options: Unpack[HostOptions]) -> Host:
         """Run the filter's Python source in this interpreter (fast; breakpoints work)."""
-        return cls(path, "source", **options)  # type: ignore[arg-type]
+        return cls(path, "source", **options)
 
     @classmethod
-    def from_wasm(cls, path: Path | str, **options: object) -> Host:
+    def from_wasm(cls, path: Path | str, **options: Unpack[HostOptions]) -> Host:
         """Run a module built by ``pywasm-filter build`` in wasmtime."""
-        return cls(path, "wasm", **options)  # type: ignore[arg-type]
+        return cls(path, "wasm", **options)
 
     def __enter__(self) -> Host:
         return self

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 
-from .host import Host
+from .host import Host, HostOptions
 
 ENGINES = ("source", "wasm")
 HostFactory = Callable[..., Host]
@@ -63,11 +64,11 @@ def proxywasm_host(proxywasm_engine: str, proxywasm_build: Builder) -> Iterator[
     """A factory ``(path, **options) -> Host`` for the current engine; hosts close afterwards."""
     hosts: list[Host] = []
 
-    def make(path: Path | str, **options: object) -> Host:
+    def make(path: Path | str, **options: Unpack[HostOptions]) -> Host:
         filter_path = Path(path)
         if proxywasm_engine == "wasm" and filter_path.suffix != ".wasm":
             filter_path = proxywasm_build(filter_path)
-        host = Host(filter_path, proxywasm_engine, **options)  # type: ignore[arg-type]
+        host = Host(filter_path, proxywasm_engine, **options)
         hosts.append(host)
         return host
 
