@@ -44,6 +44,13 @@ class Statuses(HttpContext):
         outcome("time", lambda: hostcalls.get_current_time().isoformat())
         return Action.CONTINUE
 
+    def on_http_request_body(self, body_size: int, end_of_stream: bool) -> Action:
+        outcome("write inside the body", lambda: self.set_http_request_body(1, 1, b"x"))
+        self.set_http_request_body(0, 2, b"AB")
+        self.set_http_request_body(body_size, 0, b"!")
+        outcome("body", lambda: self.get_http_request_body())
+        return Action.CONTINUE
+
     def on_http_response_trailers(self, num_trailers: int) -> Action:
         self.set_http_response_trailer("x-trailers", str(num_trailers))
         return Action.CONTINUE

@@ -35,6 +35,17 @@ def test_failing_and_empty_host_calls(proxywasm_host: HostFactory) -> None:
     ]
 
 
+def test_body_changes_only_at_its_start_or_end(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(FILTERS / "statuses.py")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers()
+    stream.send_request_body(b"abcd")
+    assert host.logs(LogLevel.INFO)[-2:] == ["write inside the body: BadArgumentError",
+                                             "body: b'ABcd!'"]
+    assert stream.request_body == b"ABcd!"
+
+
 def test_response_trailers_reach_the_filter(proxywasm_host: HostFactory) -> None:
     host = proxywasm_host(FILTERS / "statuses.py")
     assert host.start()

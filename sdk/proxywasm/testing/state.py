@@ -381,18 +381,17 @@ class HostState:
         return bytes(buffer[start:start + max_size])
 
     def set_buffer_bytes(self, buffer_type: int, start: int, size: int, value: bytes) -> None:
-        """proxy_set_buffer_bytes: replace ``size`` bytes at ``start`` (Envoy's rules)."""
+        """proxy_set_buffer_bytes with Envoy's rules: at 0 drop ``size`` bytes and prepend,
+        at or past the end append; anywhere else is BAD_ARGUMENT."""
         if buffer_type in (BufferType.VM_CONFIGURATION, BufferType.PLUGIN_CONFIGURATION):
             raise _fail(Status.BAD_ARGUMENT, "configuration buffers are read-only")
         buffer = self._buffer(buffer_type)
-        if start == 0 and size >= len(buffer):
-            buffer[:] = value
-        elif start == 0 and size == 0:
-            buffer[0:0] = value
+        if start == 0:
+            buffer[:size] = value
         elif start >= len(buffer):
             buffer.extend(value)
         else:
-            buffer[start:start + size] = value
+            raise _fail(Status.BAD_ARGUMENT, "a buffer can be changed only at its start or end")
 
     def get_buffer_status(self, buffer_type: int) -> tuple[int, int]:
         """proxy_get_buffer_status: (size, flags)."""
