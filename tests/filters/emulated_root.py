@@ -42,6 +42,8 @@ class Root(RootContext):
         proxywasm.log_info(f"message {message!r}")
         if message == b"bye":
             self.close_grpc_stream(token_id)
+        if message == b"cancel":
+            self.cancel_grpc_stream(token_id)
 
     def on_grpc_stream_close(self, token_id: int, status_code: int) -> None:
         _code, message = self.get_grpc_status()

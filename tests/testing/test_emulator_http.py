@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from proxywasm import Action, LogLevel
 from proxywasm.testing import Host
+from tests.conftest import FILTERS
+from tests.testing.conftest import HostFactory
 
 
 def test_request_headers_are_changed_for_the_upstream(http_host: Host) -> None:
@@ -147,6 +149,13 @@ def test_logs_are_captured_per_level(http_host: Host) -> None:
     for level in LogLevel:
         assert f"at {level.name}" in http_host.logs(level)
     assert "at TRACE" not in http_host.logs(LogLevel.DEBUG)
+
+
+def test_host_log_level_drops_lower_messages(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(FILTERS / "emulated_http.py", log_level=LogLevel.WARN)
+    assert host.start()
+    host.new_http_stream().send_request_headers({":path": "/levels"})
+    assert host.logs() == ["at WARN", "at ERROR", "at CRITICAL"]
 
 
 def test_vm_configuration_is_read_in_on_vm_start(http_host: Host) -> None:

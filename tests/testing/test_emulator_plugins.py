@@ -53,6 +53,15 @@ def test_grpc_stream_messages_both_ways_and_close(proxywasm_host: HostFactory) -
     assert host.grpc_streams == []
 
 
+def test_filter_cancels_a_grpc_stream(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(ROOT_FILTER, root_id="streamer")
+    assert host.start()
+    [stream] = host.grpc_streams
+    host.send_grpc_stream_message(stream.token, b"cancel")
+    assert stream.cancelled
+    assert not stream.closed_by_filter
+
+
 def test_host_invokes_a_foreign_function_on_the_plugin(proxywasm_host: HostFactory) -> None:
     host = proxywasm_host(ROOT_FILTER)
     host.start()
