@@ -53,6 +53,7 @@ def test_header_outside_its_phase_names_the_line(proxywasm_host: HostFactory) ->
     line = line_of('            self.set_http_response_header("x-too-early", "yes")')
     assert f'File "{BROKEN}", line {line}, in on_http_request_headers' in message
     assert re.search(r"BadArgumentError: proxy_replace_header_map_value failed", message)
+    assert "proxywasm/testing" not in message
 
 
 def test_without_raising_the_stream_fails_closed(proxywasm_host: HostFactory) -> None:

@@ -8,6 +8,7 @@ filter's log lines, so a test fails at the filter's file and line.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,7 @@ from .state import (
 )
 
 _TRACEBACK = "Traceback (most recent call last):"
+_EMULATOR_FRAME = f'  File "{Path(__file__).parent}{os.sep}'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_REQUEST_HEADERS: Pairs = [
     (":method", "GET"), (":path", "/"), (":authority", "example.com"), (":scheme", "http"),
@@ -681,8 +683,10 @@ class Host:
         return result
 
     def _errors(self, mark: int) -> str:
+        """The ERROR lines since ``mark``, without the source engine's own frames."""
         return "\n".join(record.message for record in self.state.log_records[mark:]
-                         if record.level >= LogLevel.ERROR)
+                         if record.level >= LogLevel.ERROR
+                         and not record.message.startswith(_EMULATOR_FRAME))
 
     def _check(self, export: str, mark: int) -> None:
         if not any(record.message.startswith(_TRACEBACK)
