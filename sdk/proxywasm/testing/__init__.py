@@ -8,14 +8,7 @@ this package is never bundled into a module.
 
 from __future__ import annotations
 
-from .host import (
-    DEFAULT_REQUEST_HEADERS,
-    DEFAULT_RESPONSE_HEADERS,
-    FilterError,
-    Host,
-    HttpStream,
-    TcpConnection,
-)
+from .host import FilterError, Host, HostOptions
 from .state import (
     GrpcCall,
     GrpcStream,
@@ -24,6 +17,12 @@ from .state import (
     LocalResponse,
     LogRecord,
     Plugin,
+)
+from .streams import (
+    DEFAULT_REQUEST_HEADERS,
+    DEFAULT_RESPONSE_HEADERS,
+    HttpStream,
+    TcpConnection,
 )
 
 __all__ = [
@@ -34,6 +33,7 @@ __all__ = [
     "GrpcStream",
     "HeaderList",
     "Host",
+    "HostOptions",
     "HttpCall",
     "HttpStream",
     "LocalResponse",
