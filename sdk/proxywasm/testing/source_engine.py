@@ -307,10 +307,10 @@ class EmulatedHostModule:
             [_text(part) for part in path], _data(value)))
 
     def call_foreign_function(self, name: str, arguments: bytes, /) -> bytes | None:
-        """proxy_call_foreign_function."""
+        """proxy_call_foreign_function; an empty result is None, as the C module reports it."""
         result = self._run("call_foreign_function",
                            lambda: self._state.call_foreign_function(_text(name), _data(arguments)))
-        return result if isinstance(result, bytes) else None
+        return result if isinstance(result, bytes) and result else None
 
 
 class _TeeWriter(io.TextIOBase):

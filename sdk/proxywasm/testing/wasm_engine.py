@@ -204,7 +204,12 @@ class WasmEngine:
 
     def _return_bytes(self, caller: Caller, data: bytes, data_pointer: int,
                       size_pointer: int) -> None:
-        address = self._allocate(caller, max(len(data), 1))
+        """Copy ``data`` into memory the module allocates; empty data is (0, 0), as in Envoy."""
+        if not data:
+            self._return_u32(caller, data_pointer, 0)
+            self._return_u32(caller, size_pointer, 0)
+            return
+        address = self._allocate(caller, len(data))
         if not isinstance(address, int) or address == 0:
             raise HostStatusError(Status.INTERNAL_FAILURE, f"{_ALLOCATE} failed")
         self._write(caller, address, data)
