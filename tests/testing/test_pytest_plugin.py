@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, FILTERS
 
 pytest_plugins = ["pytester"]
 
@@ -35,3 +37,19 @@ def test_engine_option_runs_one_engine(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--proxywasm-engine=source", "-q")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["1 passed*"])
+
+
+def test_breakpoint_in_a_filter_opens_pdb(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_debug=f'''
+from proxywasm.testing import Host
+
+
+def test_debug():
+    host = Host.from_source(r"{FILTERS / "breaks.py"}")
+    assert host.start()
+    host.new_http_stream().send_request_headers({{":path": "/", "a": "b"}})
+''')
+    result = pytester.run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          stdin=b"p num_headers * 10\nc\n", timeout=60)
+    result.stdout.fnmatch_lines(["*breaks.py(14)on_http_request_headers()",
+                                 "(Pdb) 20", "*1 passed*"])
