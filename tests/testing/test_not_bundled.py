@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pywasm_filter.build import _stage_sdk
+import pytest
+
+from pywasm_filter.build import _stage_sdk, build
+from pywasm_filter.errors import FilterError
 from tests.conftest import EXAMPLES
 
 
@@ -21,3 +24,13 @@ def test_built_module_contains_no_emulator_code(built: Callable[[Path], Path]) -
     assert b"proxywasm/_dispatch.py" in module
     assert b"proxywasm/testing" not in module
     assert b"EmulatedHostModule" not in module
+
+
+def test_filter_importing_the_emulator_is_refused(tmp_path: Path) -> None:
+    source = tmp_path / "uses_testing.py"
+    source.write_text("import proxywasm\nfrom proxywasm.testing import Host\n")
+    with pytest.raises(FilterError) as refused:
+        build(source, tmp_path / "out.wasm")
+    assert str(refused.value).startswith(
+        f"{source}:2: error: 'proxywasm.testing' is for tests on your machine")
+    assert not (tmp_path / "out.wasm").exists()
