@@ -69,3 +69,9 @@ def test_without_raising_the_stream_fails_closed(proxywasm_host: HostFactory) ->
 def test_missing_header_is_none_not_an_error(proxywasm_host: HostFactory) -> None:
     stream = started(proxywasm_host).new_http_stream()
     assert stream.send_request_headers({":method": "GET"}) == Action.CONTINUE
+
+
+def test_stream_before_start_is_refused(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(BROKEN)
+    with pytest.raises(RuntimeError, match=r"call host.start\(\)"):
+        host.new_http_stream()

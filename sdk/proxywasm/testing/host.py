@@ -165,9 +165,17 @@ class Host:
             return bool(self._callback(root, "proxy_on_configure", root,
                                        len(plugin.configuration)))
 
+    def _started(self, plugin: Plugin | None) -> int:
+        """The root context id of a started plugin."""
+        root = (plugin or self.plugin).root_context_id
+        if root not in self.state.plugins:
+            raise RuntimeError("the plugin was not started: call host.start() (or "
+                               "host.start(plugin)) before opening streams")
+        return root
+
     def new_http_stream(self, plugin: Plugin | None = None) -> HttpStream:
         """Open an HTTP stream (a new HTTP context of the plugin)."""
-        root = (plugin or self.plugin).root_context_id
+        root = self._started(plugin)
         state = HttpStreamState(self._context_id(), root)
         self.state.streams[state.context_id] = state
         self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
@@ -175,7 +183,7 @@ class Host:
 
     def new_tcp_connection(self, plugin: Plugin | None = None) -> TcpConnection:
         """Open a TCP connection (a new stream context of the plugin)."""
-        root = (plugin or self.plugin).root_context_id
+        root = self._started(plugin)
         state = TcpState(self._context_id(), root)
         self.state.connections[state.context_id] = state
         self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
