@@ -132,7 +132,11 @@ def _in_stdlib(stdlib: Path, top: str) -> bool:
 
 
 def _check_module(scan: _Scan, file: Path, line: int, name: str) -> None:
-    top = name.split(".")[0]
+    parts = name.split(".")
+    top = parts[0]
+    if top == SDK_PACKAGE and len(parts) > 1 and parts[1] in SDK_HOST_ONLY:
+        raise FilterError(file, line, f"'{name}' is for tests on your machine, not for filters",
+                          "import it only from your tests")
     if top == SDK_PACKAGE or top in runtime_modules.builtin_module_names():
         return
     if _in_stdlib(scan.stdlib, top) or _user_file(scan, top) is not None:

@@ -1,4 +1,4 @@
-"""The `pywasm-filter` command line: init, build and serve."""
+"""The `pywasm-filter` command line: init, build, serve and run."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from . import run as run_command
 from . import scaffold
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, WasmFilter
@@ -136,6 +137,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--request", metavar="PATH",
                        help="send one GET request for PATH, print the response and stop")
     serve.set_defaults(run=_command_serve)
+
+    run = commands.add_parser("run", help="drive one request through a filter in the emulator")
+    run_command.add_arguments(run)
+    run.set_defaults(run=run_command.main)
     return parser
 
 

@@ -12,7 +12,7 @@ import sys
 from types import CoroutineType
 
 from . import _host, _registry, _runtime
-from ._tb import format_exception
+from ._tb import format_exception, frames
 from .callouts import GrpcCallError, GrpcResponse, HttpCallError, HttpResponse, PendingCall
 from .context import RootContext
 from .http import HttpContext
@@ -134,8 +134,18 @@ def _check_action(value: object, callback: str) -> int:
     )
 
 
+def _note_definition(exc: BaseException, context: Context | None, callback: str) -> None:
+    """Name the callback's file and line when no frame of the filter is in the traceback."""
+    if any(frame[0] != __file__ for frame in frames(exc.__traceback__)):
+        return
+    code = getattr(getattr(type(context), callback, None), "__code__", None)
+    if code is not None:
+        exc.add_note(f'  File "{code.co_filename}", line {code.co_firstlineno}, in {callback}')
+
+
 def _http_failed(context_id: int, callback: str, exc: BaseException) -> int:
     context = _http.get(context_id)
+    _note_definition(exc, context, callback)
     if context is None:
         _log_error(
             f"{callback}: no HTTP context {context_id} (its creation failed, see the "
@@ -167,6 +177,7 @@ def _http_failed(context_id: int, callback: str, exc: BaseException) -> int:
 
 def _stream_failed(context_id: int, callback: str, exc: BaseException) -> int:
     context = _streams.get(context_id)
+    _note_definition(exc, context, callback)
     if context is None:
         _log_error(
             f"{callback}: no TCP context {context_id} (its creation failed, see the "

@@ -1,0 +1,43 @@
+"""Test Proxy-Wasm filters without a proxy: a host emulator with two engines.
+
+``Host.from_source(path)`` runs the filter's Python source in this interpreter (milliseconds,
+breakpoints work); ``Host.from_wasm(path)`` runs the module ``pywasm-filter build`` made, in
+wasmtime. Both drive the same emulated host, so one test can run in both. Development only:
+this package is never bundled into a module.
+"""
+
+from __future__ import annotations
+
+from .host import FilterError, Host, HostOptions
+from .state import (
+    GrpcCall,
+    GrpcStream,
+    HeaderList,
+    HttpCall,
+    LocalResponse,
+    LogRecord,
+    Plugin,
+)
+from .streams import (
+    DEFAULT_REQUEST_HEADERS,
+    DEFAULT_RESPONSE_HEADERS,
+    HttpStream,
+    TcpConnection,
+)
+
+__all__ = [
+    "DEFAULT_REQUEST_HEADERS",
+    "DEFAULT_RESPONSE_HEADERS",
+    "FilterError",
+    "GrpcCall",
+    "GrpcStream",
+    "HeaderList",
+    "Host",
+    "HostOptions",
+    "HttpCall",
+    "HttpStream",
+    "LocalResponse",
+    "LogRecord",
+    "Plugin",
+    "TcpConnection",
+]

@@ -1,0 +1,279 @@
+"""What a test sends through one HTTP stream or TCP connection, and what it can inspect."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..types import Action, PeerType
+from .state import (
+    HeaderList,
+    HttpStreamState,
+    LocalResponse,
+    Pairs,
+    PairsInput,
+    TcpState,
+    header_pairs,
+)
+
+if TYPE_CHECKING:
+    from .host import Host
+
+DEFAULT_REQUEST_HEADERS: Pairs = [
+    (":method", "GET"), (":path", "/"), (":authority", "example.com"), (":scheme", "http"),
+]
+DEFAULT_RESPONSE_HEADERS: Pairs = [(":status", "200")]
+
+
+def as_bytes(value: bytes | str | None) -> bytes:
+    """Bytes as given, or a str encoded as UTF-8 (None is empty)."""
+    if value is None:
+        return b""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class HttpStream:
+    """One HTTP request/response through the filter; send its parts, inspect the results."""
+
+    def __init__(self, host: Host, state: HttpStreamState) -> None:
+        self._host = host
+        self._state = state
+        self.actions: list[tuple[str, Action]] = []
+
+    @property
+    def context_id(self) -> int:
+        """The stream's context id."""
+        return self._state.context_id
+
+    # What the test sends
+
+    def send_request_headers(self, headers: PairsInput | None = None,
+                             end_of_stream: bool = False) -> Action:
+        """Deliver request headers (default: GET / for example.com)."""
+        state = self._require_open("send_request_headers")
+        state.request_headers = header_pairs(DEFAULT_REQUEST_HEADERS if headers is None
+                                             else headers)
+        count = len(state.request_headers)
+        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream)
+        state.request_paused = action == Action.PAUSE
+        return action
+
+    def send_request_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
+        """Deliver one chunk of the request body."""
+        state = self._require_open("send_request_body")
+        return self._body(state, "request", as_bytes(data), end_of_stream)
+
+    def send_request_trailers(self, trailers: PairsInput) -> Action:
+        """Deliver request trailers (the end of the request)."""
+        state = self._require_open("send_request_trailers")
+        state.request_trailers = header_pairs(trailers)
+        return self._run("request_trailers", "proxy_on_request_trailers",
+                         len(state.request_trailers))
+
+    def send_response_headers(self, headers: PairsInput | None = None,
+                              end_of_stream: bool = False) -> Action:
+        """Deliver response headers from the upstream (default: ``:status: 200``)."""
+        state = self._require_open("send_response_headers")
+        state.response_headers = header_pairs(DEFAULT_RESPONSE_HEADERS if headers is None
+                                              else headers)
+        count = len(state.response_headers)
+        action = self._run("response_headers", "proxy_on_response_headers", count,
+                           end_of_stream)
+        state.response_paused = action == Action.PAUSE
+        return action
+
+    def send_response_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
+        """Deliver one chunk of the response body."""
+        state = self._require_open("send_response_body")
+        return self._body(state, "response", as_bytes(data), end_of_stream)
+
+    def send_response_trailers(self, trailers: PairsInput) -> Action:
+        """Deliver response trailers."""
+        state = self._require_open("send_response_trailers")
+        state.response_trailers = header_pairs(trailers)
+        return self._run("response_trailers", "proxy_on_response_trailers",
+                         len(state.response_trailers))
+
+    def complete(self) -> None:
+        """End the stream: on_done, then (once the filter is done) on_log and on_delete."""
+        if not self._state.deleted:
+            self._host._finish(self.context_id)
+
+    @property
+    def completed(self) -> bool:
+        """Whether the stream's context was deleted (on_done accepted, on_log ran)."""
+        return self._state.deleted
+
+    # What the filter did
+
+    @property
+    def request_headers(self) -> HeaderList:
+        """The request headers as the upstream gets them (after the filter's changes)."""
+        return HeaderList(self._state.request_headers or [])
+
+    @property
+    def request_trailers(self) -> HeaderList:
+        """The request trailers after the filter's changes."""
+        return HeaderList(self._state.request_trailers or [])
+
+    @property
+    def response_headers(self) -> HeaderList:
+        """The response headers as the client gets them (a local reply's, if one was sent)."""
+        return HeaderList(self._state.response_headers or [])
+
+    @property
+    def response_trailers(self) -> HeaderList:
+        """The response trailers after the filter's changes."""
+        return HeaderList(self._state.response_trailers or [])
+
+    @property
+    def request_body(self) -> bytes:
+        """The request body passed on to the upstream so far."""
+        return bytes(self._state.request_body)
+
+    @property
+    def response_body(self) -> bytes:
+        """The response body passed on to the client so far."""
+        return bytes(self._state.response_body)
+
+    @property
+    def local_response(self) -> LocalResponse | None:
+        """What the filter passed to ``send_http_response``, or None."""
+        return self._state.local_response
+
+    @property
+    def request_paused(self) -> bool:
+        """Whether the filter holds the request (it returned PAUSE and has not resumed)."""
+        return self._state.request_paused
+
+    @property
+    def response_paused(self) -> bool:
+        """Whether the filter holds the response."""
+        return self._state.response_paused
+
+    @property
+    def reset(self) -> bool:
+        """Whether the filter reset the stream (``close_stream``)."""
+        return self._state.reset
+
+    @property
+    def properties(self) -> dict[tuple[str, ...], bytes]:
+        """Properties the filter set on this stream."""
+        return self._state.properties
+
+    # Internals
+
+    def _require_open(self, what: str) -> HttpStreamState:
+        if self.completed:
+            raise RuntimeError(f"{what}: the stream was completed")
+        if self._state.local_response is not None:
+            raise RuntimeError(f"{what}: the filter already answered the request locally "
+                               f"({self._state.local_response.status}); nothing more arrives")
+        if self._state.reset:
+            raise RuntimeError(f"{what}: the filter reset the stream")
+        return self._state
+
+    def _run(self, phase: str, export: str, *args: int) -> Action:
+        result = self._host._callback(self.context_id, export, self.context_id, *args)
+        action = Action(result) if result in tuple(Action) else Action.CONTINUE
+        self.actions.append((phase, action))
+        return action
+
+    def _body(self, state: HttpStreamState, side: str, data: bytes,
+              end_of_stream: bool) -> Action:
+        buffer_name, trailers_name = f"{side}_buffer", f"{side}_trailers"
+        buffer = getattr(state, buffer_name)
+        if buffer is None:
+            buffer = bytearray()
+            setattr(state, buffer_name, buffer)
+        buffer.extend(data)
+        added_trailers = end_of_stream and getattr(state, trailers_name) is None
+        if added_trailers:
+            setattr(state, trailers_name, [])
+        export = f"proxy_on_{side}_body"
+        action = self._run(f"{side}_body", export, len(buffer), end_of_stream)
+        if added_trailers and not getattr(state, trailers_name):
+            setattr(state, trailers_name, None)
+        if state.local_response is not None or state.reset:
+            return action
+        setattr(state, f"{side}_paused", action == Action.PAUSE)
+        if action == Action.CONTINUE:
+            self._host._forward(state, side)
+        return action
+
+
+class TcpConnection:
+    """One TCP connection through the filter."""
+
+    def __init__(self, host: Host, state: TcpState, action: Action) -> None:
+        self._host = host
+        self._state = state
+        self.new_connection_action = action
+
+    @property
+    def context_id(self) -> int:
+        """The connection's context id."""
+        return self._state.context_id
+
+    def send_downstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
+        """Deliver bytes from the client."""
+        return self._data("downstream", "upstream", as_bytes(data), end_of_stream)
+
+    def send_upstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
+        """Deliver bytes from the server."""
+        return self._data("upstream", "downstream", as_bytes(data), end_of_stream)
+
+    def close_downstream(self, peer: PeerType = PeerType.REMOTE) -> None:
+        """The client closed the connection."""
+        self._host._callback(self.context_id, "proxy_on_downstream_connection_close",
+                             self.context_id, int(peer))
+
+    def close_upstream(self, peer: PeerType = PeerType.REMOTE) -> None:
+        """The server closed the connection."""
+        self._host._callback(self.context_id, "proxy_on_upstream_connection_close",
+                             self.context_id, int(peer))
+
+    def complete(self) -> None:
+        """End the connection: on_done, then (once the filter is done) on_log and on_delete."""
+        if not self._state.deleted:
+            self._host._finish(self.context_id)
+
+    @property
+    def completed(self) -> bool:
+        """Whether the connection's context was deleted."""
+        return self._state.deleted
+
+    @property
+    def data_to_upstream(self) -> bytes:
+        """Bytes from the client that the filter passed on to the server."""
+        return bytes(self._state.to_upstream)
+
+    @property
+    def data_to_downstream(self) -> bytes:
+        """Bytes from the server that the filter passed on to the client."""
+        return bytes(self._state.to_downstream)
+
+    @property
+    def downstream_closed(self) -> bool:
+        """Whether the filter closed the client side."""
+        return self._state.downstream_closed
+
+    @property
+    def upstream_closed(self) -> bool:
+        """Whether the filter closed the server side."""
+        return self._state.upstream_closed
+
+    def _data(self, side: str, target: str, data: bytes, end_of_stream: bool) -> Action:
+        buffer_name = f"{side}_buffer"
+        buffer = getattr(self._state, buffer_name)
+        if buffer is None:
+            buffer = bytearray()
+            setattr(self._state, buffer_name, buffer)
+        buffer.extend(data)
+        result = self._host._callback(self.context_id, f"proxy_on_{side}_data",
+                                      self.context_id, len(buffer), end_of_stream)
+        action = Action(result) if result in tuple(Action) else Action.CONTINUE
+        setattr(self._state, f"{side}_paused", action == Action.PAUSE)
+        if action == Action.CONTINUE:
+            getattr(self._state, f"to_{target}").extend(buffer)
+            setattr(self._state, buffer_name, None)
+        return action
