@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import scaffold
+from . import oci, scaffold
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, WasmFilter
 from .errors import PywasmFilterError
@@ -136,6 +136,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--request", metavar="PATH",
                        help="send one GET request for PATH, print the response and stop")
     serve.set_defaults(run=_command_serve)
+
+    oci.add_commands(commands)
     return parser
 
 
