@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import oci, scaffold
+from . import deploy, oci, scaffold
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, WasmFilter
 from .errors import PywasmFilterError
@@ -138,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_command_serve)
 
     oci.add_commands(commands)
+    deploy.add_commands(commands)
     return parser
 
 

@@ -6,6 +6,7 @@ Used by `pywasm-filter serve` and by the end-to-end tests. Ports are chosen by t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import time
@@ -26,6 +27,14 @@ _HCM = (
 )
 _ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 _STRING = "type.googleapis.com/google.protobuf.StringValue"
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 class EnvoyError(PywasmFilterError):
@@ -56,6 +65,7 @@ class WasmFilter:
     root_id: str = ""
     name: str = "pywasm"
     fail_open: bool = False
+    failure_policy: str = ""
 
     def to_config(self) -> dict[str, Any]:
         """The `envoy.filters.http.wasm` entry for this filter."""
@@ -66,39 +76,39 @@ class WasmFilter:
         }
         if self.vm_configuration:
             vm_config["configuration"] = {"@type": _STRING, "value": self.vm_configuration}
-        return {
-            "name": "envoy.filters.http.wasm",
-            "typed_config": {
-                "@type": _WASM,
-                "config": {
-                    "name": self.name,
-                    "root_id": self.root_id,
-                    "configuration": {"@type": _STRING, "value": self.configuration},
-                    "fail_open": self.fail_open,
-                    "vm_config": vm_config,
-                },
-            },
+        config: dict[str, Any] = {
+            "name": self.name,
+            "root_id": self.root_id,
+            "configuration": {"@type": _STRING, "value": self.configuration},
+            "vm_config": vm_config,
         }
+        if self.failure_policy:
+            config["failure_policy"] = self.failure_policy
+        else:
+            config["fail_open"] = self.fail_open
+        return {"name": "envoy.filters.http.wasm",
+                "typed_config": {"@type": _WASM, "config": config}}
 
 
 @dataclass
 class Upstream:
-    """A static cluster on 127.0.0.1 that routes or callouts can target."""
+    """A cluster (127.0.0.1 unless told) that routes or callouts can target."""
 
     name: str
     port: int
     http2: bool = False
+    address: str = "127.0.0.1"
 
     def to_config(self) -> dict[str, Any]:
-        """The cluster definition."""
+        """The cluster definition: STATIC for an IP address, STRICT_DNS for a host name."""
         cluster: dict[str, Any] = {
             "name": self.name,
-            "type": "STATIC",
+            "type": "STATIC" if _is_ip(self.address) else "STRICT_DNS",
             "connect_timeout": "1s",
             "load_assignment": {
                 "cluster_name": self.name,
                 "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                    "address": "127.0.0.1", "port_value": self.port}}}}]}],
+                    "address": self.address, "port_value": self.port}}}}]}],
             },
         }
         if self.http2:
@@ -120,6 +130,9 @@ class HttpBootstrap:
     route_to: str | None = None
     direct_response_body: str = "response from envoy's direct_response\n"
     clusters: Sequence[Upstream] = field(default_factory=tuple)
+    port: int = 0
+    admin_port: int = 0
+    address: str = "127.0.0.1"
 
     def to_config(self) -> dict[str, Any]:
         """The whole Envoy bootstrap, as a dict ready for JSON."""
@@ -139,11 +152,13 @@ class HttpBootstrap:
             ],
         }
         return {
-            "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+            "admin": {"address": {"socket_address": {"address": "127.0.0.1",
+                                                     "port_value": self.admin_port}}},
             "static_resources": {
                 "listeners": [{
                     "name": "main",
-                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+                    "address": {"socket_address": {"address": self.address,
+                                                   "port_value": self.port}},
                     "filter_chains": [{"filters": [{
                         "name": "envoy.filters.network.http_connection_manager",
                         "typed_config": {"@type": _HCM, **manager},
