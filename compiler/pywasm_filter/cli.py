@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import signal
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-from . import deploy, oci, scaffold
+from . import deploy, oci, scaffold, watch
 from .build import BuildResult, build
-from .envoy import Envoy, HttpBootstrap, WasmFilter
+from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
 
 
@@ -78,37 +83,93 @@ def _filter_log_lines(envoy: Envoy) -> list[str]:
     ]
 
 
+def _serve_config(args: argparse.Namespace, module: Path, port: int) -> dict[str, Any]:
+    """The bootstrap `serve` runs: the filter before a direct response or the --upstream."""
+    configuration = args.config.read_text() if args.config else ""
+    clusters = []
+    if args.upstream:
+        host, upstream_port = deploy.parse_upstream(args.upstream)
+        clusters.append(Upstream("upstream", upstream_port, address=host))
+    return HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)],
+                         route_to="upstream" if clusters else None, clusters=clusters,
+                         port=port).to_config()
+
+
+def _announce(envoy: Envoy, module: Path) -> None:
+    print(f"Envoy is serving {module.name} at {envoy.url} (admin {envoy.admin_url})", flush=True)
+
+
 def _command_serve(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="pywasm-serve-") as tmp:
         workdir = Path(tmp)
-        module = _module_for(args.filter, workdir)
-        configuration = args.config.read_text() if args.config else ""
-        bootstrap = HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)])
-        with Envoy(bootstrap.to_config(), workdir) as envoy:
-            print(f"Envoy is serving {module.name} at {envoy.url} (admin {envoy.admin_url})")
-            if args.request is not None:
-                print(f"GET {args.request}")
-                _print_response(envoy.url + args.request)
-                time.sleep(0.2)
-                print("filter log:")
-                for line in _filter_log_lines(envoy):
-                    print(f"  {line}")
+        if args.request is None:
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            if args.watch:
+                _serve_watching(args, workdir)
                 return
-            print("press Ctrl-C to stop; filter log lines follow")
-            _follow_logs(envoy)
+            module = _module_for(args.filter, workdir)
+            with Envoy(_serve_config(args, module, args.port), workdir) as envoy:
+                _announce(envoy, module)
+                if args.request is not None:
+                    print(f"GET {args.request}")
+                    _print_response(envoy.url + args.request)
+                    time.sleep(0.2)
+                    print("filter log:")
+                    for line in _filter_log_lines(envoy):
+                        print(f"  {line}")
+                    return
+                print("press Ctrl-C to stop; filter log lines follow", flush=True)
+                _follow_logs(envoy)
+        except KeyboardInterrupt:
+            return
 
 
-def _follow_logs(envoy: Envoy) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops `serve` like Ctrl-C does, so Envoy is stopped too."""
+    raise KeyboardInterrupt
+
+
+def _serve_watching(args: argparse.Namespace, workdir: Path) -> None:
+    """Build, run Envoy and stream its log; on a change of the sources, rebuild and restart."""
+    watcher = watch.Watcher(args.filter, [args.config] if args.config else [])
+    port = args.port
+    generation = 0
+    while True:
+        generation += 1
+        run_dir = workdir / f"run-{generation}"
+        changed = False
+        try:
+            module = _module_for(args.filter, run_dir)
+            with Envoy(_serve_config(args, module, port), run_dir) as envoy:
+                port = int(envoy.url.rsplit(":", 1)[1])
+                _announce(envoy, module)
+                print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
+                changed = _follow_logs(envoy, until=watcher.changed)
+                if not changed:
+                    print(f"Envoy stopped:\n{envoy.log_tail()}", file=sys.stderr, flush=True)
+        except PywasmFilterError as error:
+            print(error, file=sys.stderr, flush=True)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        if not changed:
+            print("waiting for a change to rebuild", flush=True)
+            while not watcher.changed():
+                time.sleep(0.3)
+        print("change detected: rebuilding and restarting Envoy", flush=True)
+
+
+def _follow_logs(envoy: Envoy, until: Callable[[], bool] | None = None) -> bool:
+    """Print the filter's new log lines while Envoy runs; True once `until()` says stop."""
     shown = 0
-    try:
-        while envoy.running():
-            lines = _filter_log_lines(envoy)
-            for line in lines[shown:]:
-                print(line, flush=True)
-            shown = len(lines)
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        return
+    while envoy.running():
+        lines = _filter_log_lines(envoy)
+        for line in lines[shown:]:
+            print(line, flush=True)
+        shown = len(lines)
+        if until is not None and until():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -135,6 +196,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="file whose text is the plugin configuration")
     serve.add_argument("--request", metavar="PATH",
                        help="send one GET request for PATH, print the response and stop")
+    serve.add_argument("--port", type=int, default=0,
+                       help="listener port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--upstream", metavar="URL",
+                       help="route to http://HOST:PORT instead of a direct response")
+    serve.add_argument("--watch", action="store_true",
+                       help="rebuild and restart when the filter's .py files (or --config) change")
     serve.set_defaults(run=_command_serve)
 
     oci.add_commands(commands)
