@@ -45,7 +45,8 @@ def _command_build(args: argparse.Namespace) -> None:
 def _command_init(args: argparse.Namespace) -> None:
     for path in scaffold.create(args.directory, args.template):
         print(f"created {path}")
-    print(f"next: pywasm-filter serve {args.directory / 'filter.py'} --request /")
+    print(f"next: cd {args.directory} && pywasm-filter serve filter.py --watch   "
+          "(README.md has the tests and the deploy steps)")
 
 
 def _module_for(path: Path, workdir: Path) -> Path:
@@ -181,7 +182,9 @@ def _parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create a new filter project from a template")
     init.add_argument("directory", type=Path)
-    init.add_argument("--template", default="http_headers", choices=scaffold.TEMPLATES)
+    init.add_argument("--template", default=scaffold.DEFAULT_TEMPLATE,
+                      help=f"one of {', '.join(scaffold.TEMPLATES)} "
+                           f"(default {scaffold.DEFAULT_TEMPLATE})")
     init.set_defaults(run=_command_init)
 
     build_command = commands.add_parser("build", help="compile a Python filter to a .wasm module")
