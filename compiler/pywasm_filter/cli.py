@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import deploy, oci, scaffold, watch
+from . import compat, deploy, oci, scaffold, watch
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
@@ -40,6 +40,8 @@ def _default_output(filter_path: Path) -> Path:
 
 def _command_build(args: argparse.Namespace) -> None:
     _report(build(args.filter, args.output or _default_output(args.filter)))
+    found = compat.gaps(args.filter)
+    print(compat.report(found) if args.report else compat.summary(found))
 
 
 def _command_init(args: argparse.Namespace) -> None:
@@ -192,6 +194,8 @@ def _parser() -> argparse.ArgumentParser:
                                help="the filter .py file or package directory")
     build_command.add_argument("-o", "--output", type=Path,
                                help="output .wasm (default: ./NAME.wasm)")
+    build_command.add_argument("--report", action="store_true",
+                               help="list what each proxy lacks that the filter uses")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")
