@@ -380,6 +380,9 @@ def _command_push(args: argparse.Namespace) -> None:
     print(f"pushed {result.reference} ({result.variant} variant)")
     print(f"manifest digest: {result.manifest_digest}")
     print(f"module sha256:   {result.module_sha256}")
+    print(f"Istio WasmPlugin: url oci://{result.reference} pins sha256 "
+          f"{result.manifest_digest.removeprefix('sha256:')} (the manifest's; a file:// or "
+          "https:// url pins the module's)")
 
 
 def _command_pull(args: argparse.Namespace) -> None:
