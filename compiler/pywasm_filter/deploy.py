@@ -280,7 +280,8 @@ def _command_envoy(args: argparse.Namespace) -> None:
         module_path=args.module_path or module, configuration=_text(args.config),
         vm_configuration=_text(args.vm_config), root_id=args.root_id,
         name=args.name or _module_name(args.source), failure_policy=args.failure_policy,
-        port=args.port, admin_port=args.admin_port, upstream=args.upstream)
+        port=args.port, admin_port=args.admin_port, listen_address=args.address,
+        upstream=args.upstream)
     if args.snippet:
         document: Any = [envoy_filter(options).to_config()]
         header = "# envoy.filters.http.wasm entry: put it in http_filters, before the router\n"
@@ -352,7 +353,10 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     envoy.add_argument("--root-id", default="", help="root_id of the plugin")
     envoy.add_argument("--failure-policy", default="FAIL_CLOSED", choices=ENVOY_FAILURE_POLICIES)
     envoy.add_argument("--port", type=int, default=10000, help="listener port (default 10000)")
-    envoy.add_argument("--admin-port", type=int, default=9901, help="admin port (default 9901)")
+    envoy.add_argument("--admin-port", type=int, default=9901,
+                       help="admin port on 127.0.0.1 (default 9901)")
+    envoy.add_argument("--address", default="0.0.0.0",
+                       help="listener address (default 0.0.0.0, every interface)")
     envoy.add_argument("--upstream", metavar="URL",
                        help="route to http://HOST:PORT instead of a direct response")
     envoy.add_argument("--module-path", type=Path,

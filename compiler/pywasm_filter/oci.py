@@ -117,7 +117,6 @@ class PullResult:
     variant: str
     manifest_digest: str
     module_sha256: str
-    manifest: dict[str, Any]
 
 
 def _sha256(data: bytes) -> str:
@@ -368,7 +367,7 @@ def pull(reference_text: str, output: Path, *, plain_http: bool | None = None) -
         raise RegistryError(f"{reference} holds a file that is not a Proxy-Wasm module: {problem}")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(module)
-    return PullResult(variant, digest, _sha256(module), manifest)
+    return PullResult(variant, digest, _sha256(module))
 
 
 # Command line

@@ -40,7 +40,7 @@ def _deploy(tmp_path: Path, *arguments: str) -> object:
 
 def test_bootstrap_runs_in_envoy(tmp_path: Path, module: Path, config_file: Path) -> None:
     bootstrap = _deploy(tmp_path, str(module), "--config", str(config_file),
-                        "--port", "0", "--admin-port", "0")
+                        "--port", "0", "--admin-port", "0", "--address", "127.0.0.1")
     assert isinstance(bootstrap, dict)
     with Envoy(bootstrap, tmp_path / "envoy") as envoy:
         response = get(envoy.url + "/")
@@ -53,7 +53,8 @@ def test_bootstrap_routes_to_the_upstream(
 ) -> None:
     with http_upstream() as upstream:
         bootstrap = _deploy(tmp_path, str(module), "--config", str(config_file),
-                            "--port", "0", "--admin-port", "0", "--upstream", upstream)
+                            "--port", "0", "--admin-port", "0", "--address", "127.0.0.1",
+                            "--upstream", upstream)
         assert isinstance(bootstrap, dict)
         with Envoy(bootstrap, tmp_path / "envoy") as envoy:
             response = get(envoy.url + "/hello")
