@@ -134,31 +134,51 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _serve_watching(args: argparse.Namespace, workdir: Path) -> None:
-    """Build, run Envoy and stream its log; on a change of the sources, rebuild and restart."""
+    """Build, run Envoy and stream its log; on a change of the sources, rebuild while the old
+    Envoy still serves, then restart on the same port. A failed build keeps the old one."""
     watcher = watch.Watcher(args.filter, [args.config] if args.config else [])
     port = args.port
+    envoy: Envoy | None = None
     generation = 0
-    while True:
-        generation += 1
-        run_dir = workdir / f"run-{generation}"
-        changed = False
-        try:
-            module = _module_for(args.filter, run_dir)
-            with Envoy(_serve_config(args, module, port), run_dir) as envoy:
-                port = int(envoy.url.rsplit(":", 1)[1])
-                _announce(envoy, module)
-                print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
-                changed = _follow_logs(envoy, until=watcher.changed)
-                if not changed:
-                    print(f"Envoy stopped:\n{envoy.log_tail()}", file=sys.stderr, flush=True)
-        except PywasmFilterError as error:
-            print(error, file=sys.stderr, flush=True)
-        shutil.rmtree(run_dir, ignore_errors=True)
-        if not changed:
-            print("waiting for a change to rebuild", flush=True)
-            while not watcher.changed():
-                time.sleep(0.3)
-        print("change detected: rebuilding and restarting Envoy", flush=True)
+    try:
+        while True:
+            generation += 1
+            envoy, port = _rebuild_and_restart(args, envoy, workdir / f"run-{generation}", port)
+            if envoy is not None and not _follow_logs(envoy, until=watcher.changed):
+                print(f"Envoy stopped:\n{envoy.log_tail()}", file=sys.stderr, flush=True)
+                envoy = None
+            if envoy is None:
+                print("waiting for a change to rebuild", flush=True)
+                while not watcher.changed():
+                    time.sleep(0.3)
+            print("change detected: rebuilding", flush=True)
+    finally:
+        if envoy is not None:
+            envoy.stop()
+
+
+def _rebuild_and_restart(args: argparse.Namespace, envoy: Envoy | None, run_dir: Path,
+                         port: int) -> tuple[Envoy | None, int]:
+    """The Envoy serving now (a new one if the build succeeded) and its listener port."""
+    try:
+        module = _module_for(args.filter, run_dir)
+    except PywasmFilterError as error:
+        print(error, file=sys.stderr, flush=True)
+        if envoy is not None:
+            print("still serving the last build that worked", flush=True)
+        return envoy, port
+    if envoy is not None:
+        envoy.stop()
+        shutil.rmtree(envoy.workdir, ignore_errors=True)
+    fresh = Envoy(_serve_config(args, module, port), run_dir)
+    try:
+        fresh.start()
+    except PywasmFilterError as error:
+        print(error, file=sys.stderr, flush=True)
+        return None, port
+    _announce(fresh, module)
+    print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
+    return fresh, int(fresh.url.rsplit(":", 1)[1])
 
 
 def _follow_logs(envoy: Envoy, until: Callable[[], bool] | None = None) -> bool:

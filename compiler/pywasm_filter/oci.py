@@ -149,7 +149,7 @@ def _image_blobs(module: bytes, variant: str, root_ids: Sequence[str]) -> list[t
     """
     if variant == "compat":
         tar = _plugin_tar(module)
-        layer = gzip.compress(tar, mtime=0)
+        layer = gzip.compress(tar, compresslevel=6, mtime=0)
         config = json.dumps({
             "architecture": "wasm", "os": "wasip1",
             "rootfs": {"type": "layers", "diff_ids": [f"sha256:{_sha256(tar)}"]},

@@ -121,6 +121,8 @@ def test_watch_reports_a_broken_edit_and_recovers(
     url = serve.wait_for(_SERVING)[1]
     source.write_text("import proxywasm\nbroken = (\n")
     serve.wait_for(f"{re.escape(str(source))}:2: error: syntax error")
+    serve.wait_for("still serving the last build that worked")
+    assert get(url + "/").headers["x-version"] == "one"
     source.write_text(FILTER.replace("VERSION", "fixed"))
     assert serve.wait_for(_SERVING)[1] == url
     assert get(url + "/").headers["x-version"] == "fixed"
