@@ -1,4 +1,4 @@
-"""The `pywasm-filter` command line: init, build and serve."""
+"""The `pywasm-filter` command line: init, build, serve; push, pull and deploy register here."""
 
 from __future__ import annotations
 

@@ -277,6 +277,8 @@ def push(module_path: Path, reference_text: str, variant: str = "compat", *,
     """Check the file is a Proxy-Wasm module, then push it as an image in `variant`'s layout."""
     if variant not in VARIANTS:
         raise RegistryError(f"unknown variant '{variant}': choose one of {', '.join(VARIANTS)}")
+    if root_ids and variant != "oci":
+        raise RegistryError("--root-id is recorded only by the oci variant: add --variant oci")
     reference = parse_reference(reference_text, need_tag=True)
     if reference.digest:
         raise RegistryError(f"'{reference_text}': push to a tag, not a digest")
