@@ -10,6 +10,7 @@ import inspect
 from pathlib import Path
 
 import proxywasm
+import proxywasm.config
 
 API_PATH = Path(__file__).resolve().parent / "api.md"
 
@@ -49,6 +50,11 @@ def _class(name: str, cls: type) -> list[str]:
             continue
         if inspect.isfunction(value):
             lines.append(_function(attribute, value))
+        elif inspect.ismemberdescriptor(value):
+            kind = cls.__annotations__.get(attribute, "attribute")
+            lines.append(f"- `{attribute}: {kind}`")
+        elif isinstance(value, property):
+            lines.append(f"- `{attribute}` (property): {_summary(value)}")
         elif not callable(value) and not attribute.startswith("_"):
             lines.append(f"- `{attribute} = {value!r}`")
     return [*lines, ""]
@@ -79,9 +85,25 @@ def render() -> str:
         *enums,
         "## Errors\n",
         *errors,
+        *_module_section(proxywasm.hostcalls),
+        *_module_section(proxywasm.config),
         "",
     ]
     return "\n".join(sections)
+
+
+def _module_section(module: object) -> list[str]:
+    """A module's own public functions and exceptions, in source order."""
+    name = getattr(module, "__name__", "")
+    lines = ["", f"## `{name}`", "", _summary(module), ""]
+    for attribute, value in vars(module).items():
+        if attribute.startswith("_") or getattr(value, "__module__", None) != name:
+            continue
+        if inspect.isfunction(value):
+            lines.append(_function(attribute, value))
+        elif inspect.isclass(value):
+            lines.append(f"- `{attribute}`: {_summary(value)}")
+    return lines
 
 
 if __name__ == "__main__":

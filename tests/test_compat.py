@@ -73,8 +73,22 @@ class F(HttpContext):
             return Action.PAUSE
         return Action.CONTINUE
 """)
-    assert _found(path) == [(7, "F.on_http_response_headers returns PAUSE",
-                             "pausing is not supported in this phase")]
+    assert _found(path) == [(7, "F.on_http_response_headers pauses",
+                             "pausing (return PAUSE, or await) is not supported in this phase")]
+
+
+def test_async_callbacks_and_awaited_calls_are_read(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    async def on_http_response_headers(self, num_headers, end_of_stream):
+        reply = await self.grpc_call("c", "s", "m", b"")
+        return Action.CONTINUE
+    async def on_http_request_trailers(self, num_trailers):
+        return Action.CONTINUE
+""")
+    assert [(line, used) for line, used, _ in _found(path)] == [
+        (6, "F.on_http_response_headers pauses"), (6, "grpc_call"),
+        (8, "F.on_http_request_trailers")]
 
 
 def test_helper_modules_beside_the_filter_are_read(tmp_path: Path) -> None:

@@ -201,6 +201,7 @@ class FakeHost:
         return queue.pop(0) if queue else None
 
     def define_metric(self, metric_type: int, name: str, /) -> int:
+        self._call("define_metric", metric_type, name)
         metric_id = len(self.metrics) + 1
         self.metrics[metric_id] = 0
         return metric_id

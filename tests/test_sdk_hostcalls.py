@@ -208,3 +208,44 @@ def test_log_level_mapping() -> None:
     assert log_handler.proxy_level(logging.WARNING) is LogLevel.WARN
     assert log_handler.proxy_level(5) is LogLevel.TRACE
     assert log_handler.logging_level(LogLevel.ERROR) == logging.ERROR
+
+
+def test_update_shared_data_retries_after_a_cas_mismatch(host: FakeHost) -> None:
+    host.shared["hits"] = (b"1", 7)
+    raced = []
+
+    def bump(value: bytes | None) -> bytes:
+        if not raced:
+            raced.append(True)
+            host.shared["hits"] = (b"5", 8)
+        return str(int(value or b"0") + 1).encode()
+
+    assert hostcalls.update_shared_data("hits", bump) == b"6"
+    assert host.shared["hits"][0] == b"6"
+
+
+def test_update_shared_data_gives_up_after_its_attempts(host: FakeHost) -> None:
+    host.shared["hits"] = (b"1", 1)
+
+    def always_raced(value: bytes | None) -> bytes:
+        host.shared["hits"] = (b"x", host.shared["hits"][1] + 1)
+        return b"y"
+
+    with pytest.raises(CasMismatchError):
+        hostcalls.update_shared_data("hits", always_raced, attempts=3)
+
+
+@pytest.mark.parametrize(
+    ("upstream", "headers", "message"),
+    [
+        ("http://auth:80", [(":method", "GET")], "not 'http://auth:80'"),
+        ("auth", [(":method", "GET"), (":path", "/")], "the ':authority' header is missing"),
+        ("auth", [(":method", ""), (":path", "/"), (":authority", "a")], "':method' header"),
+    ],
+)
+def test_http_call_arguments_are_checked_before_the_host_call(
+    host: FakeHost, upstream: str, headers: list[tuple[str, str]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        hostcalls.dispatch_http_call(upstream, headers)
+    assert host.called("http_call") == []

@@ -178,7 +178,7 @@ def _rebuild_and_restart(args: argparse.Namespace, envoy: Envoy | None, run_dir:
         return None, port
     _announce(fresh, module)
     print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
-    return fresh, int(fresh.url.rsplit(":", 1)[1])
+    return fresh, fresh.port
 
 
 def _follow_logs(envoy: Envoy, until: Callable[[], bool] | None = None) -> bool:

@@ -2,9 +2,9 @@
 
 Every built module imports every Proxy-Wasm host function (the runtime binds them all), so the
 module's imports say nothing about one filter. The filter's source does: the `on_*` callbacks
-its context classes override, the SDK calls it makes, and where it returns PAUSE. These are
-mapped to what each host lacks (reference notes §3.3, Kong's docs/PROXY_WASM.md). Envoy and
-Istio implement the whole ABI 0.2.1, so only Nginx/Kong WasmX has gaps today.
+its context classes override, the SDK calls it makes, and where it pauses (PAUSE or await).
+These are mapped to what each host lacks (reference notes §3.3, Kong's docs/PROXY_WASM.md).
+Envoy and Istio implement the whole ABI 0.2.1, so only Nginx/Kong WasmX has gaps today.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ def _trailer_calls() -> list[str]:
 # SDK calls whose host function WasmX lacks, or that behave differently there.
 _WASMX_CALLS: dict[str, str] = {
     **dict.fromkeys(_trailer_calls(), _NO_TRAILERS),
-    **dict.fromkeys(("dispatch_grpc_call", "open_grpc_stream", "send_grpc_stream_message",
-                     "cancel_grpc_call", "cancel_grpc_stream", "close_grpc_stream",
+    **dict.fromkeys(("dispatch_grpc_call", "grpc_call", "open_grpc_stream",
+                     "send_grpc_stream_message", "cancel_grpc_call", "cancel_grpc_stream",
+                     "close_grpc_stream",
                      "get_grpc_call_response_body", "get_grpc_stream_initial_metadata",
                      "get_grpc_stream_initial_metadata_value", "get_grpc_stream_message",
                      "get_grpc_stream_trailing_metadata",
@@ -67,7 +68,8 @@ _WASMX_CALLS: dict[str, str] = {
                      "reset_http_response"), "proxy_close_stream is not supported"),
     "resume_http_response": "resuming a paused response is not supported",
     "set_stream_context": _NO_TCP,
-    "dispatch_http_call": "the upstream is HOST:PORT there, not an Envoy cluster name",
+    **dict.fromkeys(("dispatch_http_call", "http_call"),
+                    "the upstream is HOST:PORT there, not an Envoy cluster name"),
 }
 
 # Callbacks WasmX calls but where returning PAUSE is not supported.
@@ -160,10 +162,13 @@ def _calls(tree: ast.Module, imported: set[str]) -> Iterator[tuple[str, int]]:
             yield node.id, node.lineno
 
 
-def _returns_pause(function: ast.FunctionDef) -> int | None:
+def _pauses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """The line where the callback pauses its stream: `return Action.PAUSE` or an `await`."""
     for node in ast.walk(function):
         if isinstance(node, ast.Return) and node.value is not None and (
                 ast.unparse(node.value).endswith("Action.PAUSE")):
+            return node.lineno
+        if isinstance(node, ast.Await):
             return node.lineno
     return None
 
@@ -172,15 +177,15 @@ def _file_gaps(path: Path) -> Iterator[Gap]:
     tree = ast.parse(path.read_bytes(), str(path))
     for cls in _context_classes(tree):
         for item in cls.body:
-            if not isinstance(item, ast.FunctionDef):
+            if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             if item.name in _WASMX_CALLBACKS:
                 yield Gap(WASMX, path, item.lineno, f"{cls.name}.{item.name}",
                           _WASMX_CALLBACKS[item.name])
-            pause_line = _returns_pause(item) if item.name in _WASMX_NO_PAUSE else None
+            pause_line = _pauses(item) if item.name in _WASMX_NO_PAUSE else None
             if pause_line is not None:
-                yield Gap(WASMX, path, pause_line, f"{cls.name}.{item.name} returns PAUSE",
-                          "pausing is not supported in this phase")
+                yield Gap(WASMX, path, pause_line, f"{cls.name}.{item.name} pauses",
+                          "pausing (return PAUSE, or await) is not supported in this phase")
     for name, line in _calls(tree, _sdk_names(tree)):
         if name in _WASMX_CALLS:
             yield Gap(WASMX, path, line, name, _WASMX_CALLS[name])

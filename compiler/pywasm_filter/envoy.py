@@ -21,6 +21,8 @@ from typing import Any
 from .errors import PywasmFilterError
 
 _WASM = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
+_NETWORK_WASM = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm"
+_TCP_PROXY = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
 _HCM = (
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
     "HttpConnectionManager"
@@ -69,6 +71,19 @@ class WasmFilter:
 
     def to_config(self) -> dict[str, Any]:
         """The `envoy.filters.http.wasm` entry for this filter."""
+        return {
+            "name": "envoy.filters.http.wasm",
+            "typed_config": {"@type": _WASM, "config": self._plugin_config()},
+        }
+
+    def to_network_config(self) -> dict[str, Any]:
+        """The `envoy.filters.network.wasm` entry: the filter on TCP connections."""
+        return {
+            "name": "envoy.filters.network.wasm",
+            "typed_config": {"@type": _NETWORK_WASM, "config": self._plugin_config()},
+        }
+
+    def _plugin_config(self) -> dict[str, Any]:
         vm_config: dict[str, Any] = {
             "vm_id": self.name,
             "runtime": "envoy.wasm.runtime.v8",
@@ -86,8 +101,7 @@ class WasmFilter:
             config["failure_policy"] = self.failure_policy
         else:
             config["fail_open"] = self.fail_open
-        return {"name": "envoy.filters.http.wasm",
-                "typed_config": {"@type": _WASM, "config": config}}
+        return config
 
 
 @dataclass
@@ -122,14 +136,52 @@ class Upstream:
         return cluster
 
 
+@dataclass(frozen=True)
+class _Ports:
+    """Where the listener and the admin API (always on 127.0.0.1) listen; 0: a kernel port."""
+
+    address: str = "127.0.0.1"
+    listener: int = 0
+    admin: int = 0
+
+
+def _bootstrap(
+    listener_filters: list[dict[str, Any]],
+    clusters: Sequence[Upstream],
+    stats_tags: Sequence[dict[str, str]] = (),
+    ports: _Ports = _Ports(),
+) -> dict[str, Any]:
+    """A bootstrap with an admin API on 127.0.0.1 and one listener."""
+    config: dict[str, Any] = {
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1",
+                                                 "port_value": ports.admin}}},
+        "static_resources": {
+            "listeners": [{
+                "name": "main",
+                "address": {"socket_address": {"address": ports.address,
+                                               "port_value": ports.listener}},
+                "filter_chains": [{"filters": listener_filters}],
+            }],
+            "clusters": [cluster.to_config() for cluster in clusters],
+        },
+    }
+    if stats_tags:
+        config["stats_config"] = {"stats_tags": list(stats_tags)}
+    return config
+
+
 @dataclass
 class HttpBootstrap:
-    """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster."""
+    """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster.
+
+    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``).
+    """
 
     filters: Sequence[WasmFilter]
     route_to: str | None = None
     direct_response_body: str = "response from envoy's direct_response\n"
     clusters: Sequence[Upstream] = field(default_factory=tuple)
+    stats_tags: Sequence[dict[str, str]] = field(default_factory=tuple)
     port: int = 0
     admin_port: int = 0
     address: str = "127.0.0.1"
@@ -151,22 +203,25 @@ class HttpBootstrap:
                 {"name": "envoy.filters.http.router", "typed_config": {"@type": _ROUTER}},
             ],
         }
-        return {
-            "admin": {"address": {"socket_address": {"address": "127.0.0.1",
-                                                     "port_value": self.admin_port}}},
-            "static_resources": {
-                "listeners": [{
-                    "name": "main",
-                    "address": {"socket_address": {"address": self.address,
-                                                   "port_value": self.port}},
-                    "filter_chains": [{"filters": [{
-                        "name": "envoy.filters.network.http_connection_manager",
-                        "typed_config": {"@type": _HCM, **manager},
-                    }]}],
-                }],
-                "clusters": [cluster.to_config() for cluster in self.clusters],
-            },
-        }
+        hcm = {"name": "envoy.filters.network.http_connection_manager",
+               "typed_config": {"@type": _HCM, **manager}}
+        return _bootstrap([hcm], self.clusters, self.stats_tags,
+                          _Ports(self.address, self.port, self.admin_port))
+
+
+@dataclass
+class TcpBootstrap:
+    """A TCP listener on 127.0.0.1: Wasm network filters, then a tcp_proxy to ``upstream``."""
+
+    filters: Sequence[WasmFilter]
+    upstream: Upstream
+
+    def to_config(self) -> dict[str, Any]:
+        """The whole Envoy bootstrap, as a dict ready for JSON."""
+        proxy = {"name": "envoy.filters.network.tcp_proxy", "typed_config": {
+            "@type": _TCP_PROXY, "stat_prefix": "tcp", "cluster": self.upstream.name}}
+        network_filters = [wasm_filter.to_network_config() for wasm_filter in self.filters]
+        return _bootstrap([*network_filters, proxy], [self.upstream])
 
 
 class Envoy:
@@ -182,6 +237,7 @@ class Envoy:
         self._process: subprocess.Popen[bytes] | None = None
         self.admin_url = ""
         self.url = ""
+        self.port = 0
 
     def start(self, timeout: float = 30.0) -> None:
         """Start Envoy and wait until its listener accepts requests."""
@@ -221,6 +277,7 @@ class Envoy:
         for listener in listeners.get("listener_statuses", []):
             port = listener.get("local_address", {}).get("socket_address", {}).get("port_value")
             if port:
+                self.port = port
                 self.url = f"http://127.0.0.1:{port}"
                 return True
         return False
@@ -233,9 +290,10 @@ class Envoy:
         """The last lines of Envoy's log, for error messages."""
         return "\n".join(self.logs().splitlines()[-lines:])
 
-    def stats(self) -> str:
-        """Envoy's admin /stats text."""
-        with urllib.request.urlopen(self.admin_url + "/stats", timeout=5) as response:
+    def stats(self, query: str = "") -> str:
+        """Envoy's admin /stats text (``query`` e.g. ``"format=prometheus"``)."""
+        url = self.admin_url + "/stats" + (f"?{query}" if query else "")
+        with urllib.request.urlopen(url, timeout=5) as response:
             text: bytes = response.read()
         return text.decode()
 

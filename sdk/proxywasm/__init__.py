@@ -26,6 +26,15 @@ from ._log import (
     log_warn,
     set_log_level,
 )
+from .callouts import (
+    CalloutError,
+    GrpcCallError,
+    GrpcResponse,
+    HttpCallError,
+    HttpResponse,
+    PendingGrpcCall,
+    PendingHttpCall,
+)
 from .context import Context, RootContext
 from .errors import (
     BadArgumentError,
@@ -40,6 +49,7 @@ from .errors import (
     UnimplementedError,
 )
 from .http import HttpContext
+from .metrics import Counter, Gauge, Histogram
 from .stream import StreamContext
 from .types import (
     Action,
@@ -58,13 +68,21 @@ __all__ = [
     "Action",
     "BadArgumentError",
     "BufferType",
+    "CalloutError",
     "CasMismatchError",
     "Context",
     "ContextType",
+    "Counter",
     "EmptyError",
+    "Gauge",
+    "GrpcCallError",
+    "GrpcResponse",
     "GrpcStatusCode",
+    "Histogram",
     "HostCallError",
+    "HttpCallError",
     "HttpContext",
+    "HttpResponse",
     "InternalFailureError",
     "InvalidMemoryAccessError",
     "LogLevel",
@@ -73,6 +91,8 @@ __all__ = [
     "NotFoundError",
     "ParseError",
     "PeerType",
+    "PendingGrpcCall",
+    "PendingHttpCall",
     "RootContext",
     "SerializationError",
     "Status",

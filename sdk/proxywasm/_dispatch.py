@@ -9,22 +9,28 @@ connection closed) unless its context sets ``fail_open = True``.
 from __future__ import annotations
 
 import sys
+from types import CoroutineType
 
 from . import _host, _registry, _runtime
 from ._tb import format_exception
+from .callouts import GrpcCallError, GrpcResponse, HttpCallError, HttpResponse, PendingCall
 from .context import RootContext
 from .http import HttpContext
 from .stream import StreamContext
-from .types import Action, ContextType, LogLevel, PeerType, StreamType
+from .types import Action, BufferType, ContextType, LogLevel, MapType, PeerType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Coroutine
 
     from .context import Context
 
 _CONTINUE = Action.CONTINUE
 _PAUSE = Action.PAUSE
+_REQUEST = StreamType.HTTP_REQUEST
+_RESPONSE = StreamType.HTTP_RESPONSE
+_DOWNSTREAM = StreamType.DOWNSTREAM
+_UPSTREAM = StreamType.UPSTREAM
 _ACTION_VALUES = frozenset(Action)
 _FAILURE_STATUS = 500
 _FAILURE_DETAILS = "python_filter_error"
@@ -119,8 +125,9 @@ def _where(context: Context | None, callback: str, context_id: int) -> str:
     return f"{owner}.{callback} (context {context_id})"
 
 
-def _bad_action(value: object, callback: str) -> int:
-    if type(value) is int and value in _ACTION_VALUES:
+def _check_action(value: object, callback: str) -> int:
+    """Accept an Action or its plain int value; anything else is the filter's bug."""
+    if (value.__class__ is Action or type(value) is int) and value in _ACTION_VALUES:
         return value
     raise TypeError(
         f"{callback}() returned {value!r}; return proxywasm.Action.CONTINUE or Action.PAUSE"
@@ -193,13 +200,91 @@ def _close(stream_type: StreamType) -> None:
 
 
 def _callout_failed(context: Context, callback: str, exc: BaseException) -> None:
-    """A callout callback raised: fail the waiting stream (if any) as its own callback would."""
+    """A callout callback raised: fail the waiting stream (if any) as its own callback would.
+
+    Failing open resumes the stream the context had paused, so it does not hang.
+    """
+    paused = context._paused
     if isinstance(context, HttpContext):
-        _http_failed(context.context_id, callback, exc)
+        action = _http_failed(context.context_id, callback, exc)
     elif isinstance(context, StreamContext):
-        _stream_failed(context.context_id, callback, exc)
+        action = _stream_failed(context.context_id, callback, exc)
     else:
         _report(exc, f"{_where(context, callback, context.context_id)} raised")
+        return
+    if action == _CONTINUE and paused is not None:
+        context._paused = None
+        _host.continue_stream(paused)
+
+
+# Callbacks written as coroutines (``async def``) that await callouts
+
+
+def _other_result(
+    context: Context, result: object, stream: StreamType | None, callback: str
+) -> int:
+    """Handle what a stream callback returned when it is not an Action: a coroutine or a bug."""
+    if result.__class__ is CoroutineType:
+        return _advance(context, result, stream, callback, None, None)
+    action = _check_action(result, callback)
+    context._paused = stream if action else None
+    return action
+
+
+def _advance(
+    context: Context,
+    coroutine: Coroutine[object, object, object],
+    stream: StreamType | None,
+    callback: str,
+    value: object,
+    error: BaseException | None,
+) -> int:
+    """Run ``coroutine`` to its next ``await`` (PAUSE: it waits for a callout) or its end."""
+    try:
+        awaited = coroutine.send(value) if error is None else coroutine.throw(error)
+    except StopIteration as finished:
+        if stream is None:
+            return _CONTINUE
+        action = _check_action(finished.value, callback)
+        context._paused = stream if action else None
+        return action
+    if not isinstance(awaited, PendingCall):
+        coroutine.close()
+        raise TypeError(
+            f"{callback}() awaited {awaited!r}; a callback can only await the SDK's callouts "
+            "(self.http_call, self.grpc_call)"
+        )
+    _registry.awaiting[awaited.token] = _registry.Awaiting(
+        context.context_id, coroutine, stream, callback, awaited
+    )
+    if stream is not None:
+        context._paused = stream
+    return _PAUSE
+
+
+def _resume(
+    waiter: _registry.Awaiting, root_id: int, value: object, error: BaseException | None
+) -> None:
+    """Resume a coroutine with a callout's result; resume its stream if it returns CONTINUE."""
+    context = _find(waiter.context_id)
+    if context is None:
+        waiter.coroutine.close()
+        return
+    if waiter.context_id != root_id:
+        _host.set_effective_context(waiter.context_id)
+    try:
+        action = _advance(context, waiter.coroutine, waiter.stream, waiter.callback, value, error)
+        if action == _CONTINUE and waiter.stream is not None:
+            _host.continue_stream(waiter.stream)
+    except BaseException as exc:
+        _callout_failed(context, waiter.callback, exc)
+
+
+def _forget_awaiting(context_id: int) -> None:
+    for token, waiter in list(_registry.awaiting.items()):
+        if waiter.context_id == context_id:
+            del _registry.awaiting[token]
+            waiter.coroutine.close()
 
 
 # Context lifecycle
@@ -312,7 +397,9 @@ def on_log(context_id: int) -> None:
 
 
 def on_delete(context_id: int) -> None:
-    """Forget a context; the host will not call it again."""
+    """Forget a context (and close the coroutines it awaits); the host will not call it again."""
+    if _registry.awaiting:
+        _forget_awaiting(context_id)
     _http.pop(context_id, None)
     _streams.pop(context_id, None)
     _roots.pop(context_id, None)
@@ -366,7 +453,9 @@ def on_tick(context_id: int) -> None:
     if root is None:
         return
     try:
-        root.on_tick()
+        result = root.on_tick()
+        if result is not None:
+            _other_result(root, result, None, "on_tick")
     except BaseException as exc:
         _report(exc, f"{_where(root, 'on_tick', context_id)} raised")
 
@@ -377,7 +466,9 @@ def on_queue_ready(context_id: int, queue_id: int) -> None:
     if root is None:
         return
     try:
-        root.on_queue_ready(queue_id)
+        result = root.on_queue_ready(queue_id)
+        if result is not None:
+            _other_result(root, result, None, "on_queue_ready")
     except BaseException as exc:
         _report(exc, f"{_where(root, 'on_queue_ready', context_id)} raised")
 
@@ -399,10 +490,12 @@ def on_foreign_function(context_id: int, function_id: int, arguments_size: int) 
 def on_new_connection(context_id: int) -> int:
     """A client connected."""
     try:
-        action = _streams[context_id].on_new_connection()
+        context = _streams[context_id]
+        action = context.on_new_connection()
         if action.__class__ is Action:
+            context._paused = _DOWNSTREAM if action else None
             return action
-        return _bad_action(action, "on_new_connection")
+        return _other_result(context, action, _DOWNSTREAM, "on_new_connection")
     except BaseException as exc:
         return _stream_failed(context_id, "on_new_connection", exc)
 
@@ -410,10 +503,12 @@ def on_new_connection(context_id: int) -> int:
 def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
     """Data arrived from the client."""
     try:
-        action = _streams[context_id].on_downstream_data(data_size, end_of_stream != 0)
+        context = _streams[context_id]
+        action = context.on_downstream_data(data_size, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _DOWNSTREAM if action else None
             return action
-        return _bad_action(action, "on_downstream_data")
+        return _other_result(context, action, _DOWNSTREAM, "on_downstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_downstream_data", exc)
 
@@ -421,10 +516,12 @@ def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> i
 def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
     """Data arrived from the server."""
     try:
-        action = _streams[context_id].on_upstream_data(data_size, end_of_stream != 0)
+        context = _streams[context_id]
+        action = context.on_upstream_data(data_size, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _UPSTREAM if action else None
             return action
-        return _bad_action(action, "on_upstream_data")
+        return _other_result(context, action, _UPSTREAM, "on_upstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_upstream_data", exc)
 
@@ -457,10 +554,12 @@ def on_upstream_connection_close(context_id: int, peer_type: int) -> None:
 def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
     """The request headers arrived."""
     try:
-        action = _http[context_id].on_http_request_headers(num_headers, end_of_stream != 0)
+        context = _http[context_id]
+        action = context.on_http_request_headers(num_headers, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _REQUEST if action else None
             return action
-        return _bad_action(action, "on_http_request_headers")
+        return _other_result(context, action, _REQUEST, "on_http_request_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_headers", exc)
 
@@ -468,10 +567,12 @@ def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) ->
 def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     """Request body data arrived."""
     try:
-        action = _http[context_id].on_http_request_body(body_size, end_of_stream != 0)
+        context = _http[context_id]
+        action = context.on_http_request_body(body_size, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _REQUEST if action else None
             return action
-        return _bad_action(action, "on_http_request_body")
+        return _other_result(context, action, _REQUEST, "on_http_request_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_body", exc)
 
@@ -479,10 +580,12 @@ def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
 def on_request_trailers(context_id: int, num_trailers: int) -> int:
     """The request trailers arrived."""
     try:
-        action = _http[context_id].on_http_request_trailers(num_trailers)
+        context = _http[context_id]
+        action = context.on_http_request_trailers(num_trailers)
         if action.__class__ is Action:
+            context._paused = _REQUEST if action else None
             return action
-        return _bad_action(action, "on_http_request_trailers")
+        return _other_result(context, action, _REQUEST, "on_http_request_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_trailers", exc)
 
@@ -490,10 +593,12 @@ def on_request_trailers(context_id: int, num_trailers: int) -> int:
 def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
     """The response headers arrived."""
     try:
-        action = _http[context_id].on_http_response_headers(num_headers, end_of_stream != 0)
+        context = _http[context_id]
+        action = context.on_http_response_headers(num_headers, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _RESPONSE if action else None
             return action
-        return _bad_action(action, "on_http_response_headers")
+        return _other_result(context, action, _RESPONSE, "on_http_response_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_headers", exc)
 
@@ -501,10 +606,12 @@ def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -
 def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     """Response body data arrived."""
     try:
-        action = _http[context_id].on_http_response_body(body_size, end_of_stream != 0)
+        context = _http[context_id]
+        action = context.on_http_response_body(body_size, end_of_stream != 0)
         if action.__class__ is Action:
+            context._paused = _RESPONSE if action else None
             return action
-        return _bad_action(action, "on_http_response_body")
+        return _other_result(context, action, _RESPONSE, "on_http_response_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_body", exc)
 
@@ -512,10 +619,12 @@ def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int
 def on_response_trailers(context_id: int, num_trailers: int) -> int:
     """The response trailers arrived."""
     try:
-        action = _http[context_id].on_http_response_trailers(num_trailers)
+        context = _http[context_id]
+        action = context.on_http_response_trailers(num_trailers)
         if action.__class__ is Action:
+            context._paused = _RESPONSE if action else None
             return action
-        return _bad_action(action, "on_http_response_trailers")
+        return _other_result(context, action, _RESPONSE, "on_http_response_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_trailers", exc)
 
@@ -537,6 +646,14 @@ def on_http_call_response(
     context_id: int, token: int, num_headers: int, body_size: int, num_trailers: int
 ) -> None:
     """The answer to an HTTP call arrived (``num_headers == 0``: the call failed)."""
+    waiter = _registry.awaiting.pop(token, None)
+    if waiter is not None:
+        try:
+            response, error = _http_response(waiter.call, num_headers, body_size, num_trailers)
+        except BaseException as exc:
+            response, error = None, exc
+        _resume(waiter, context_id, response, error)
+        return
     context = None
     try:
         context = _callout_target(_registry.http_calls, token, context_id, True)
@@ -544,6 +661,19 @@ def on_http_call_response(
             context.on_http_call_response(token, num_headers, body_size, num_trailers)
     except BaseException as exc:
         _callout_error(context, context_id, "on_http_call_response", exc)
+
+
+def _http_response(
+    call: PendingCall, num_headers: int, body_size: int, num_trailers: int
+) -> tuple[HttpResponse | None, BaseException | None]:
+    if num_headers == 0:
+        return None, HttpCallError(call.upstream)
+    headers = _host.get_header_map_pairs(MapType.HTTP_CALL_RESPONSE_HEADERS)
+    body = _host.get_buffer_bytes(BufferType.HTTP_CALL_RESPONSE_BODY, 0, body_size) or b""
+    trailers = (
+        _host.get_header_map_pairs(MapType.HTTP_CALL_RESPONSE_TRAILERS) if num_trailers else []
+    )
+    return HttpResponse(headers, body, trailers), None
 
 
 def on_grpc_receive_initial_metadata(context_id: int, token: int, num_elements: int) -> None:
@@ -559,6 +689,15 @@ def on_grpc_receive_initial_metadata(context_id: int, token: int, num_elements: 
 
 def on_grpc_receive(context_id: int, token: int, message_size: int) -> None:
     """A gRPC message arrived: the answer to a call, or a message on a stream."""
+    waiter = _registry.awaiting.pop(token, None)
+    if waiter is not None:
+        try:
+            message = _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, 0, message_size)
+            response, error = GrpcResponse(message or b""), None
+        except BaseException as exc:
+            response, error = None, exc
+        _resume(waiter, context_id, response, error)
+        return
     context = None
     try:
         if token in _registry.grpc_streams:
@@ -586,6 +725,16 @@ def on_grpc_receive_trailing_metadata(context_id: int, token: int, num_elements:
 
 def on_grpc_close(context_id: int, token: int, status_code: int) -> None:
     """A gRPC call failed or a gRPC stream ended, with ``status_code``."""
+    waiter = _registry.awaiting.pop(token, None)
+    if waiter is not None:
+        call = waiter.call
+        try:
+            message = _host.get_status()[1].decode("utf-8", "replace") or None
+            error: BaseException = GrpcCallError(call.service, call.method, status_code, message)
+        except BaseException as exc:
+            error = exc
+        _resume(waiter, context_id, None, error)
+        return
     context = None
     try:
         if token in _registry.grpc_streams:

@@ -1,12 +1,45 @@
-"""Which context started each HTTP call, gRPC call and gRPC stream, by host token.
+"""Pending callouts by host token: who made each call, and which coroutines await one.
 
 The host reports callout results to the plugin (root) context; the dispatcher uses these maps
-to hand each result to the context whose ``dispatch_*``/``open_grpc_stream`` made the call.
+to hand each result to the context whose ``dispatch_*``/``open_grpc_stream`` made the call, or
+to resume the ``async def`` callback that awaits it.
 """
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
+    from .callouts import PendingCall
+    from .types import StreamType
 
 http_calls: dict[int, int] = {}
 grpc_calls: dict[int, int] = {}
 grpc_streams: dict[int, int] = {}
+
+
+class Awaiting:
+    """A coroutine paused on a callout, and the stream it holds until it finishes."""
+
+    __slots__ = ("call", "callback", "context_id", "coroutine", "stream")
+
+    def __init__(
+        self,
+        context_id: int,
+        coroutine: Coroutine[object, object, object],
+        stream: StreamType | None,
+        callback: str,
+        call: PendingCall,
+    ) -> None:
+        self.context_id = context_id
+        self.coroutine = coroutine
+        self.stream = stream
+        self.callback = callback
+        self.call = call
+
+
+awaiting: dict[int, Awaiting] = {}
 
 
 def clear() -> None:
@@ -14,3 +47,6 @@ def clear() -> None:
     http_calls.clear()
     grpc_calls.clear()
     grpc_streams.clear()
+    for waiter in awaiting.values():
+        waiter.coroutine.close()
+    awaiting.clear()

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from . import _host, _registry, hostcalls
+from .callouts import PendingGrpcCall, PendingHttpCall
 from .hostcalls import DEFAULT_TIMEOUT, MAX_SIZE
 from .types import BufferType, MapType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
     from datetime import datetime, timedelta
 
     from .http import HttpContext
     from .stream import StreamContext
-    from .types import ContextType
+    from .types import ContextType, StreamType
 
 _CALL_HEADERS = MapType.HTTP_CALL_RESPONSE_HEADERS
 _CALL_TRAILERS = MapType.HTTP_CALL_RESPONSE_TRAILERS
@@ -29,6 +30,8 @@ class Context:
     """
 
     context_id: int
+    _paused: StreamType | None = None
+    """The stream a callback of this context paused and nobody resumed yet (None: none)."""
 
     def __init__(self, context_id: int) -> None:
         self.context_id = context_id
@@ -60,6 +63,12 @@ class Context:
     def remove_shared_data(self, key: str, cas: int | None = None) -> None:
         """Remove ``key``'s value (Envoy keeps the key with an empty value)."""
         hostcalls.set_shared_data(key, None, cas)
+
+    def update_shared_data(
+        self, key: str, update: Callable[[bytes | None], bytes], attempts: int = 16
+    ) -> bytes:
+        """Read-modify-write ``key``, retrying on CAS mismatch; returns the stored value."""
+        return hostcalls.update_shared_data(key, update, attempts)
 
     def register_shared_queue(self, name: str) -> int:
         """Create (or find) this VM's queue ``name`` and return its id."""
@@ -94,6 +103,19 @@ class Context:
         token = hostcalls.dispatch_http_call(upstream, headers, body, trailers, timeout)
         _registry.http_calls[token] = self.context_id
         return token
+
+    def http_call(
+        self,
+        upstream: str,
+        headers: Sequence[tuple[str, str]],
+        body: bytes | None = None,
+        trailers: Sequence[tuple[str, str]] = (),
+        timeout: timedelta = DEFAULT_TIMEOUT,
+    ) -> PendingHttpCall:
+        """Send an HTTP call to ``await`` in an ``async def`` callback: ``await`` gives the
+        ``HttpResponse`` or raises ``HttpCallError``; the stream waits meanwhile."""
+        token = hostcalls.dispatch_http_call(upstream, headers, body, trailers, timeout)
+        return PendingHttpCall(token, upstream)
 
     def on_http_call_response(
         self, token_id: int, num_headers: int, body_size: int, num_trailers: int
@@ -153,6 +175,22 @@ class Context:
         )
         _registry.grpc_calls[token] = self.context_id
         return token
+
+    def grpc_call(
+        self,
+        upstream_name: str,
+        service_name: str,
+        method_name: str,
+        message: bytes | None,
+        initial_metadata: Sequence[tuple[str, bytes]] = (),
+        timeout: timedelta = DEFAULT_TIMEOUT,
+    ) -> PendingGrpcCall:
+        """Make a unary gRPC call to ``await`` in an ``async def`` callback: ``await`` gives
+        the ``GrpcResponse`` or raises ``GrpcCallError`` with the status."""
+        token = hostcalls.dispatch_grpc_call(
+            upstream_name, service_name, method_name, initial_metadata, message, timeout
+        )
+        return PendingGrpcCall(token, upstream_name, service_name, method_name)
 
     def on_grpc_call_response(self, token_id: int, status_code: int, response_size: int) -> None:
         """Called with the result of ``dispatch_grpc_call``; status 0 means success."""
@@ -280,10 +318,10 @@ class RootContext(Context):
         """Call ``on_tick`` every ``period`` (millisecond precision; zero stops the timer)."""
         hostcalls.set_tick_period(period)
 
-    def on_tick(self) -> None:
+    def on_tick(self) -> Awaitable[None] | None:
         """Called every tick period set with ``set_tick_period``."""
 
-    def on_queue_ready(self, queue_id: int) -> None:
+    def on_queue_ready(self, queue_id: int) -> Awaitable[None] | None:
         """Called when an item was pushed onto a queue this VM registered."""
 
     def on_log(self) -> None:

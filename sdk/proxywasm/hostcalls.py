@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from . import _host
+from .errors import CasMismatchError
 from .types import BufferType, GrpcStatusCode, LogLevel, MapType, MetricType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 MAX_SIZE = 0xFFFFFFFF
 """A ``max_size`` that reads a buffer to its end."""
@@ -183,6 +184,29 @@ def set_shared_data(key: str, value: bytes | None, cas: int | None = None) -> No
     _host.set_shared_data(key, value or b"", cas or 0)
 
 
+def update_shared_data(
+    key: str, update: Callable[[bytes | None], bytes], attempts: int = 16
+) -> bytes:
+    """Read-modify-write ``key`` atomically: retry ``update(old)`` while other workers race.
+
+    Each attempt reads the value and its CAS, and stores ``update(value)`` only if nobody
+    changed it in between. Returns the stored value; raises CasMismatchError after
+    ``attempts`` lost races. A key that does not exist yet is created without a CAS check,
+    so create shared keys once, e.g. in ``on_vm_start``.
+    """
+    for attempt in range(1, attempts + 1):
+        value, cas = get_shared_data(key)
+        new = update(value)
+        try:
+            set_shared_data(key, new, cas)
+        except CasMismatchError:
+            if attempt == attempts:
+                raise
+            continue
+        return new
+    raise ValueError(f"update_shared_data needs at least one attempt, got {attempts}")
+
+
 def register_shared_queue(name: str) -> int:
     """Create (or find) this VM's queue ``name`` and return its id."""
     return _host.register_shared_queue(name)
@@ -278,6 +302,14 @@ def send_grpc_response(
 # HTTP and gRPC calls
 
 
+def _check_upstream(upstream: str, caller: str) -> None:
+    if not upstream or "://" in upstream:
+        raise ValueError(
+            f"{caller}: the upstream must be the name of a cluster the proxy knows (e.g. "
+            f"'auth_service'), not {upstream!r}"
+        )
+
+
 def dispatch_http_call(
     upstream: str,
     headers: Sequence[tuple[str, str]],
@@ -290,12 +322,13 @@ def dispatch_http_call(
     The answer arrives in ``on_http_call_response`` of the root context (contexts' own
     ``dispatch_http_call`` routes it to themselves instead).
     """
-    present = {name for name, _ in headers}
+    _check_upstream(upstream, "dispatch_http_call")
+    present = {name: value for name, value in headers}
     for required in _CALLOUT_HEADERS:
-        if required not in present:
+        if not present.get(required):
             raise ValueError(
-                f"dispatch_http_call: the {required!r} header is missing; an HTTP call needs "
-                f"':method', ':path' and ':authority' (the host name, not ':host' or 'host')"
+                f"dispatch_http_call: the {required!r} header is missing or empty; an HTTP call "
+                "needs ':method', ':path' and ':authority' (the host name, not 'host')"
             )
     return _host.http_call(
         upstream, headers, body or b"", trailers, _milliseconds(timeout, "the timeout")
@@ -311,6 +344,7 @@ def dispatch_grpc_call(
     timeout: timedelta = DEFAULT_TIMEOUT,
 ) -> int:
     """Make a unary gRPC call to ``service_name/method_name`` on the cluster; return its token."""
+    _check_upstream(upstream_name, "dispatch_grpc_call")
     return _host.grpc_call(
         upstream_name,
         service_name,
@@ -328,6 +362,7 @@ def open_grpc_stream(
     initial_metadata: Sequence[tuple[str, bytes]] = (),
 ) -> int:
     """Open a gRPC stream to ``service_name/method_name`` on the cluster; return its token."""
+    _check_upstream(cluster_name, "open_grpc_stream")
     return _host.grpc_stream(cluster_name, service_name, method_name, initial_metadata)
 
 

@@ -9,7 +9,7 @@ from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Sequence
 
 _REQUEST_HEADERS = MapType.HTTP_REQUEST_HEADERS
 _REQUEST_TRAILERS = MapType.HTTP_REQUEST_TRAILERS
@@ -37,7 +37,9 @@ class HttpContext(Context):
 
     # Request
 
-    def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+    def on_http_request_headers(
+        self, num_headers: int, end_of_stream: bool
+    ) -> Action | Awaitable[Action]:
         """Called with the request headers; return PAUSE to hold the request until resumed."""
         return Action.CONTINUE
 
@@ -91,7 +93,9 @@ class HttpContext(Context):
         """Remove every value of the request header ``name``."""
         _host.remove_header_map_value(_REQUEST_HEADERS, name)
 
-    def on_http_request_body(self, body_size: int, end_of_stream: bool) -> Action:
+    def on_http_request_body(
+        self, body_size: int, end_of_stream: bool
+    ) -> Action | Awaitable[Action]:
         """Called as request body data arrives; ``body_size`` counts all data buffered so far."""
         return Action.CONTINUE
 
@@ -103,7 +107,7 @@ class HttpContext(Context):
         """Replace ``size`` bytes of the buffered request body at ``start`` with ``value``."""
         _host.set_buffer_bytes(_REQUEST_BODY, start, size, value)
 
-    def on_http_request_trailers(self, num_trailers: int) -> Action:
+    def on_http_request_trailers(self, num_trailers: int) -> Action | Awaitable[Action]:
         """Called with the request trailers; return PAUSE to hold the request until resumed."""
         return Action.CONTINUE
 
@@ -159,6 +163,7 @@ class HttpContext(Context):
 
     def resume_http_request(self) -> None:
         """Resume the request after a callback returned PAUSE."""
+        self._paused = None
         _host.continue_stream(_REQUEST)
 
     def reset_http_request(self) -> None:
@@ -167,7 +172,9 @@ class HttpContext(Context):
 
     # Response
 
-    def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+    def on_http_response_headers(
+        self, num_headers: int, end_of_stream: bool
+    ) -> Action | Awaitable[Action]:
         """Called with the response headers; return PAUSE to hold the response until resumed."""
         return Action.CONTINUE
 
@@ -221,7 +228,9 @@ class HttpContext(Context):
         """Remove every value of the response header ``name``."""
         _host.remove_header_map_value(_RESPONSE_HEADERS, name)
 
-    def on_http_response_body(self, body_size: int, end_of_stream: bool) -> Action:
+    def on_http_response_body(
+        self, body_size: int, end_of_stream: bool
+    ) -> Action | Awaitable[Action]:
         """Called as response body data arrives; ``body_size`` counts all data buffered so far."""
         return Action.CONTINUE
 
@@ -233,7 +242,7 @@ class HttpContext(Context):
         """Replace ``size`` bytes of the buffered response body at ``start`` with ``value``."""
         _host.set_buffer_bytes(_RESPONSE_BODY, start, size, value)
 
-    def on_http_response_trailers(self, num_trailers: int) -> Action:
+    def on_http_response_trailers(self, num_trailers: int) -> Action | Awaitable[Action]:
         """Called with the response trailers; return PAUSE to hold the response until resumed."""
         return Action.CONTINUE
 
@@ -289,6 +298,7 @@ class HttpContext(Context):
 
     def resume_http_response(self) -> None:
         """Resume the response after a callback returned PAUSE."""
+        self._paused = None
         _host.continue_stream(_RESPONSE)
 
     def reset_http_response(self) -> None:

@@ -7,6 +7,10 @@ from .context import Context
 from .hostcalls import MAX_SIZE
 from .types import Action, BufferType, PeerType, StreamType
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
 _DOWNSTREAM_DATA = BufferType.DOWNSTREAM_DATA
 _UPSTREAM_DATA = BufferType.UPSTREAM_DATA
 _DOWNSTREAM = StreamType.DOWNSTREAM
@@ -27,13 +31,13 @@ class StreamContext(Context):
         super().__init__(context_id)
         self.root_context_id = root_context_id
 
-    def on_new_connection(self) -> Action:
+    def on_new_connection(self) -> Action | Awaitable[Action]:
         """Called when a client connects; return PAUSE to hold the connection."""
         return Action.CONTINUE
 
     # Downstream (client to proxy)
 
-    def on_downstream_data(self, data_size: int, end_of_stream: bool) -> Action:
+    def on_downstream_data(self, data_size: int, end_of_stream: bool) -> Action | Awaitable[Action]:
         """Called as data arrives from the client; return PAUSE to buffer it."""
         return Action.CONTINUE
 
@@ -47,6 +51,7 @@ class StreamContext(Context):
 
     def resume_downstream(self) -> None:
         """Resume client data after a callback returned PAUSE."""
+        self._paused = None
         _host.continue_stream(_DOWNSTREAM)
 
     def close_downstream(self) -> None:
@@ -58,7 +63,7 @@ class StreamContext(Context):
 
     # Upstream (server to proxy)
 
-    def on_upstream_data(self, data_size: int, end_of_stream: bool) -> Action:
+    def on_upstream_data(self, data_size: int, end_of_stream: bool) -> Action | Awaitable[Action]:
         """Called as data arrives from the server; return PAUSE to buffer it."""
         return Action.CONTINUE
 
@@ -72,6 +77,7 @@ class StreamContext(Context):
 
     def resume_upstream(self) -> None:
         """Resume server data after a callback returned PAUSE."""
+        self._paused = None
         _host.continue_stream(_UPSTREAM)
 
     def close_upstream(self) -> None:

@@ -1,0 +1,60 @@
+"""Typed plugin configuration: JSON into dataclasses, errors that name the field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from proxywasm.config import ConfigError, load
+
+
+@dataclass
+class Upstream:
+    cluster: str
+    timeout_ms: int = 500
+
+
+@dataclass
+class Settings:
+    header: str
+    ratio: float = 1.0
+    enabled: bool = True
+    paths: list[str] = field(default_factory=list)
+    upstream: Upstream | None = None
+
+
+def test_valid_configuration_builds_the_dataclass() -> None:
+    settings = load(
+        Settings, b'{"header": "x-a", "ratio": 1, "paths": ["/a"], "upstream": {"cluster": "auth"}}'
+    )
+    assert settings == Settings("x-a", 1.0, True, ["/a"], Upstream("auth", 500))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"{", "the plugin configuration is not valid JSON"),
+        (b"{}", "configuration: the field 'header' is required"),
+        (b'{"header": 3}', "configuration.header must be a string, got 3"),
+        (b'{"header": "x", "heder": 1}', "unknown field 'heder' (did you mean 'header'?)"),
+        (b'{"header": "x", "enabled": 1}', "configuration.enabled must be true or false"),
+        (b'{"header": "x", "paths": ["/a", 2]}', "configuration.paths[1] must be a string"),
+        (
+            b'{"header": "x", "upstream": {"cluster": "a", "timeout_ms": "1s"}}',
+            "configuration.upstream.timeout_ms must be an integer, got '1s'",
+        ),
+    ],
+)
+def test_bad_configuration_names_the_field(data: bytes, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(Settings, data)
+    assert message in str(error.value)
+
+
+def test_empty_configuration_is_an_empty_object() -> None:
+    @dataclass
+    class Optional:
+        level: int = 3
+
+    assert load(Optional, None) == Optional()
