@@ -252,15 +252,21 @@ class Envoy:
                  "--component-log-level", "wasm:debug"],
                 stdout=log, stderr=subprocess.STDOUT,
             )
+        try:
+            self._wait_until_ready(self._process, timeout)
+        except BaseException:
+            self.stop()  # also on Ctrl-C or SIGTERM while waiting: never leave Envoy behind
+            raise
+
+    def _wait_until_ready(self, process: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise EnvoyError(f"Envoy exited with status {self._process.returncode}:\n"
+            if process.poll() is not None:
+                raise EnvoyError(f"Envoy exited with status {process.returncode}:\n"
                                  f"{self.log_tail()}")
             if self._ready():
                 return
             time.sleep(0.05)
-        self.stop()
         raise EnvoyError(f"Envoy did not become ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def _ready(self) -> bool:
