@@ -82,8 +82,12 @@ def serve_process() -> Iterator[list[Serve]]:
     yield started
     for serve in started:
         if serve.process.poll() is None:
-            serve.process.kill()
-            serve.process.wait()
+            serve.process.send_signal(signal.SIGTERM)  # lets serve stop its Envoy
+            try:
+                serve.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                serve.process.kill()
+                serve.process.wait()
 
 
 def test_watch_rebuilds_and_restarts_on_edit(
