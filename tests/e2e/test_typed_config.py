@@ -18,7 +18,9 @@ pytestmark = pytest.mark.envoy
 SOURCE = EXAMPLES / "typed_config" / "typed_config.py"
 
 
-def test_configuration_drives_the_filter(run_envoy: RunEnvoy, built: Callable[[Path], Path]) -> None:
+def test_configuration_drives_the_filter(
+    run_envoy: RunEnvoy, built: Callable[[Path], Path]
+) -> None:
     configuration = json.dumps({"header": "x-tenant", "value": "blue", "deny_paths": ["/admin"]})
     with run_envoy(WasmFilter(built(SOURCE), configuration=configuration)) as envoy:
         allowed = get(envoy.url + "/")
@@ -33,7 +35,8 @@ def test_configuration_drives_the_filter(run_envoy: RunEnvoy, built: Callable[[P
         ('{"header": "x-tenant"}', "configuration: the field 'value' is required"),
         ('{"header": "x-tenant", "value": "blue", "deny_status": "403"}',
          "configuration.deny_status must be an integer, got '403'"),
-        ('{"header": "x-tenant", "vaule": "blue"}', "unknown field 'vaule' (did you mean 'value'?)"),
+        ('{"header": "x-tenant", "vaule": "blue"}',
+         "unknown field 'vaule' (did you mean 'value'?)"),
     ],
 )
 def test_bad_configuration_is_refused_naming_the_field(
