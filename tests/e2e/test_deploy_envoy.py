@@ -10,10 +10,9 @@ import pytest
 import yaml
 
 from pywasm_filter.cli import main
-from pywasm_filter.envoy import Envoy, HttpBootstrap
+from pywasm_filter.envoy import Envoy, HttpBootstrap, Upstream
 from tests.conftest import FILTERS
 from tests.e2e.client import get
-from tests.upstream import http_upstream
 
 pytestmark = pytest.mark.envoy
 
@@ -49,16 +48,15 @@ def test_bootstrap_runs_in_envoy(tmp_path: Path, module: Path, config_file: Path
 
 
 def test_bootstrap_routes_to_the_upstream(
-    tmp_path: Path, module: Path, config_file: Path
+    tmp_path: Path, module: Path, config_file: Path, backend: Upstream
 ) -> None:
-    with http_upstream() as upstream:
-        bootstrap = _deploy(tmp_path, str(module), "--config", str(config_file),
-                            "--port", "0", "--admin-port", "0", "--address", "127.0.0.1",
-                            "--upstream", upstream)
-        assert isinstance(bootstrap, dict)
-        with Envoy(bootstrap, tmp_path / "envoy") as envoy:
-            response = get(envoy.url + "/hello")
-    assert response.body == b"upstream saw /hello\n"
+    bootstrap = _deploy(tmp_path, str(module), "--config", str(config_file),
+                        "--port", "0", "--admin-port", "0", "--address", "127.0.0.1",
+                        "--upstream", f"http://127.0.0.1:{backend.port}")
+    assert isinstance(bootstrap, dict)
+    with Envoy(bootstrap, tmp_path / "envoy") as envoy:
+        response = get(envoy.url + "/hello")
+    assert "x-forwarded-proto" in json.loads(response.body)  # the backend echoed the request
     assert response.headers["x-deployed"] == "yes"
 
 

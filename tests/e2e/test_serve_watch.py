@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import signal
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pywasm_filter.envoy import Upstream
 from tests.e2e.client import get
-from tests.upstream import http_upstream
 
 pytestmark = pytest.mark.envoy
 
@@ -91,26 +92,25 @@ def serve_process() -> Iterator[list[Serve]]:
 
 
 def test_watch_rebuilds_and_restarts_on_edit(
-    tmp_path: Path, serve_process: list[Serve]
+    tmp_path: Path, serve_process: list[Serve], backend: Upstream
 ) -> None:
     source = tmp_path / "stamp.py"
     source.write_text(FILTER.replace("VERSION", "one"))
-    with http_upstream() as upstream:
-        serve = Serve(str(source), "--watch", "--upstream", upstream)
-        serve_process.append(serve)
-        url = serve.wait_for(_SERVING)[1]
-        first = get(url + "/path")
-        assert first.headers["x-version"] == "one"
-        assert first.body == b"upstream saw /path\n"
-        serve.wait_for(r"\[info\] stamping one")
+    serve = Serve(str(source), "--watch", "--upstream", f"http://127.0.0.1:{backend.port}")
+    serve_process.append(serve)
+    url = serve.wait_for(_SERVING)[1]
+    first = get(url + "/path")
+    assert first.headers["x-version"] == "one"
+    assert "x-forwarded-proto" in json.loads(first.body)  # the backend echoed Envoy's request
+    serve.wait_for(r"\[info\] stamping one")
 
-        source.write_text(FILTER.replace("VERSION", "two"))
-        serve.wait_for("change detected")
-        assert serve.wait_for(_SERVING)[1] == url
-        second = get(url + "/path")
-        assert second.headers["x-version"] == "two"
-        serve.wait_for(r"\[info\] stamping two")
-        assert serve.stop() == 0
+    source.write_text(FILTER.replace("VERSION", "two"))
+    serve.wait_for("change detected")
+    assert serve.wait_for(_SERVING)[1] == url
+    second = get(url + "/path")
+    assert second.headers["x-version"] == "two"
+    serve.wait_for(r"\[info\] stamping two")
+    assert serve.stop() == 0
     with pytest.raises(OSError):
         get(url + "/")
 
