@@ -49,3 +49,12 @@ def test_init_refuses_a_non_empty_directory(
     assert main(["init", str(tmp_path)]) == 1
     assert "not empty" in capsys.readouterr().err
     assert (tmp_path / "existing.txt").read_text() == "keep me"
+
+
+def test_init_names_the_templates_when_one_is_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "new"), "--template", "grpc-magic"]) == 1
+    assert ("unknown template 'grpc-magic': choose one of http-headers, http-body, "
+            "http-callout, tcp") in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

@@ -1,20 +1,25 @@
-"""The `pywasm-filter` command line: init, build, serve and run."""
+"""The `pywasm-filter` command line: init, build, serve, run, push, pull and deploy."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import signal
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
+from . import compat, deploy, oci, scaffold, watch
 from . import run as run_command
-from . import scaffold
 from .build import BuildResult, build
-from .envoy import Envoy, HttpBootstrap, WasmFilter
+from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
 
 
@@ -36,12 +41,15 @@ def _default_output(filter_path: Path) -> Path:
 
 def _command_build(args: argparse.Namespace) -> None:
     _report(build(args.filter, args.output or _default_output(args.filter)))
+    found = compat.gaps(args.filter)
+    print(compat.report(found) if args.report else compat.summary(found))
 
 
 def _command_init(args: argparse.Namespace) -> None:
     for path in scaffold.create(args.directory, args.template):
         print(f"created {path}")
-    print(f"next: pywasm-filter serve {args.directory / 'filter.py'} --request /")
+    print(f"next: cd {args.directory} && pywasm-filter serve filter.py --watch   "
+          "(README.md has the tests and the deploy steps)")
 
 
 def _module_for(path: Path, workdir: Path) -> Path:
@@ -79,37 +87,113 @@ def _filter_log_lines(envoy: Envoy) -> list[str]:
     ]
 
 
+def _serve_config(args: argparse.Namespace, module: Path, port: int) -> dict[str, Any]:
+    """The bootstrap `serve` runs: the filter before a direct response or the --upstream."""
+    configuration = args.config.read_text() if args.config else ""
+    clusters = []
+    if args.upstream:
+        host, upstream_port = deploy.parse_upstream(args.upstream)
+        clusters.append(Upstream("upstream", upstream_port, address=host))
+    return HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)],
+                         route_to="upstream" if clusters else None, clusters=clusters,
+                         port=port).to_config()
+
+
+def _announce(envoy: Envoy, module: Path) -> None:
+    print(f"Envoy is serving {module.name} at {envoy.url} (admin {envoy.admin_url})", flush=True)
+
+
 def _command_serve(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="pywasm-serve-") as tmp:
         workdir = Path(tmp)
-        module = _module_for(args.filter, workdir)
-        configuration = args.config.read_text() if args.config else ""
-        bootstrap = HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)])
-        with Envoy(bootstrap.to_config(), workdir) as envoy:
-            print(f"Envoy is serving {module.name} at {envoy.url} (admin {envoy.admin_url})")
-            if args.request is not None:
-                print(f"GET {args.request}")
-                _print_response(envoy.url + args.request)
-                time.sleep(0.2)
-                print("filter log:")
-                for line in _filter_log_lines(envoy):
-                    print(f"  {line}")
+        if args.request is None:
+            signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            if args.watch:
+                _serve_watching(args, workdir)
                 return
-            print("press Ctrl-C to stop; filter log lines follow")
-            _follow_logs(envoy)
+            module = _module_for(args.filter, workdir)
+            with Envoy(_serve_config(args, module, args.port), workdir) as envoy:
+                _announce(envoy, module)
+                if args.request is not None:
+                    print(f"GET {args.request}")
+                    _print_response(envoy.url + args.request)
+                    time.sleep(0.2)
+                    print("filter log:")
+                    for line in _filter_log_lines(envoy):
+                        print(f"  {line}")
+                    return
+                print("press Ctrl-C to stop; filter log lines follow", flush=True)
+                _follow_logs(envoy)
+        except KeyboardInterrupt:
+            return
 
 
-def _follow_logs(envoy: Envoy) -> None:
-    shown = 0
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM stops `serve` like Ctrl-C does, so Envoy is stopped too."""
+    raise KeyboardInterrupt
+
+
+def _serve_watching(args: argparse.Namespace, workdir: Path) -> None:
+    """Build, run Envoy and stream its log; on a change of the sources, rebuild while the old
+    Envoy still serves, then restart on the same port. A failed build keeps the old one."""
+    watcher = watch.Watcher(args.filter, [args.config] if args.config else [])
+    port = args.port
+    envoy: Envoy | None = None
+    generation = 0
     try:
-        while envoy.running():
-            lines = _filter_log_lines(envoy)
-            for line in lines[shown:]:
-                print(line, flush=True)
-            shown = len(lines)
-            time.sleep(0.2)
-    except KeyboardInterrupt:
-        return
+        while True:
+            generation += 1
+            envoy, port = _rebuild_and_restart(args, envoy, workdir / f"run-{generation}", port)
+            if envoy is not None and not _follow_logs(envoy, until=watcher.changed):
+                print(f"Envoy stopped:\n{envoy.log_tail()}", file=sys.stderr, flush=True)
+                envoy = None
+            if envoy is None:
+                print("waiting for a change to rebuild", flush=True)
+                while not watcher.changed():
+                    time.sleep(0.3)
+            print("change detected: rebuilding", flush=True)
+    finally:
+        if envoy is not None:
+            envoy.stop()
+
+
+def _rebuild_and_restart(args: argparse.Namespace, envoy: Envoy | None, run_dir: Path,
+                         port: int) -> tuple[Envoy | None, int]:
+    """The Envoy serving now (a new one if the build succeeded) and its listener port."""
+    try:
+        module = _module_for(args.filter, run_dir)
+    except PywasmFilterError as error:
+        print(error, file=sys.stderr, flush=True)
+        if envoy is not None:
+            print("still serving the last build that worked", flush=True)
+        return envoy, port
+    if envoy is not None:
+        envoy.stop()
+        shutil.rmtree(envoy.workdir, ignore_errors=True)
+    fresh = Envoy(_serve_config(args, module, port), run_dir)
+    try:
+        fresh.start()
+    except PywasmFilterError as error:
+        print(error, file=sys.stderr, flush=True)
+        return None, port
+    _announce(fresh, module)
+    print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
+    return fresh, fresh.port
+
+
+def _follow_logs(envoy: Envoy, until: Callable[[], bool] | None = None) -> bool:
+    """Print the filter's new log lines while Envoy runs; True once `until()` says stop."""
+    shown = 0
+    while envoy.running():
+        lines = _filter_log_lines(envoy)
+        for line in lines[shown:]:
+            print(line, flush=True)
+        shown = len(lines)
+        if until is not None and until():
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,7 +205,9 @@ def _parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser("init", help="create a new filter project from a template")
     init.add_argument("directory", type=Path)
-    init.add_argument("--template", default="http_headers", choices=scaffold.TEMPLATES)
+    init.add_argument("--template", default=scaffold.DEFAULT_TEMPLATE,
+                      help=f"one of {', '.join(scaffold.TEMPLATES)} "
+                           f"(default {scaffold.DEFAULT_TEMPLATE})")
     init.set_defaults(run=_command_init)
 
     build_command = commands.add_parser("build", help="compile a Python filter to a .wasm module")
@@ -129,6 +215,8 @@ def _parser() -> argparse.ArgumentParser:
                                help="the filter .py file or package directory")
     build_command.add_argument("-o", "--output", type=Path,
                                help="output .wasm (default: ./NAME.wasm)")
+    build_command.add_argument("--report", action="store_true",
+                               help="list what each proxy lacks that the filter uses")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")
@@ -136,11 +224,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="file whose text is the plugin configuration")
     serve.add_argument("--request", metavar="PATH",
                        help="send one GET request for PATH, print the response and stop")
+    serve.add_argument("--port", type=int, default=0,
+                       help="listener port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--upstream", metavar="URL",
+                       help="route to http://HOST:PORT instead of a direct response")
+    serve.add_argument("--watch", action="store_true",
+                       help="rebuild and restart when the filter's .py files (or --config) change")
     serve.set_defaults(run=_command_serve)
 
     run = commands.add_parser("run", help="drive one request through a filter in the emulator")
     run_command.add_arguments(run)
     run.set_defaults(run=run_command.main)
+    oci.add_commands(commands)
+    deploy.add_commands(commands)
     return parser
 
 

@@ -6,6 +6,7 @@ Used by `pywasm-filter serve` and by the end-to-end tests. Ports are chosen by t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import time
@@ -28,6 +29,14 @@ _HCM = (
 )
 _ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 _STRING = "type.googleapis.com/google.protobuf.StringValue"
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 class EnvoyError(PywasmFilterError):
@@ -58,6 +67,7 @@ class WasmFilter:
     root_id: str = ""
     name: str = "pywasm"
     fail_open: bool = False
+    failure_policy: str = ""
 
     def to_config(self) -> dict[str, Any]:
         """The `envoy.filters.http.wasm` entry for this filter."""
@@ -81,33 +91,38 @@ class WasmFilter:
         }
         if self.vm_configuration:
             vm_config["configuration"] = {"@type": _STRING, "value": self.vm_configuration}
-        return {
+        config: dict[str, Any] = {
             "name": self.name,
             "root_id": self.root_id,
             "configuration": {"@type": _STRING, "value": self.configuration},
-            "fail_open": self.fail_open,
             "vm_config": vm_config,
         }
+        if self.failure_policy:
+            config["failure_policy"] = self.failure_policy
+        else:
+            config["fail_open"] = self.fail_open
+        return config
 
 
 @dataclass
 class Upstream:
-    """A static cluster on 127.0.0.1 that routes or callouts can target."""
+    """A cluster (127.0.0.1 unless told) that routes or callouts can target."""
 
     name: str
     port: int
     http2: bool = False
+    address: str = "127.0.0.1"
 
     def to_config(self) -> dict[str, Any]:
-        """The cluster definition."""
+        """The cluster definition: STATIC for an IP address, STRICT_DNS for a host name."""
         cluster: dict[str, Any] = {
             "name": self.name,
-            "type": "STATIC",
+            "type": "STATIC" if _is_ip(self.address) else "STRICT_DNS",
             "connect_timeout": "1s",
             "load_assignment": {
                 "cluster_name": self.name,
                 "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                    "address": "127.0.0.1", "port_value": self.port}}}}]}],
+                    "address": self.address, "port_value": self.port}}}}]}],
             },
         }
         if self.http2:
@@ -121,18 +136,30 @@ class Upstream:
         return cluster
 
 
+@dataclass(frozen=True)
+class _Ports:
+    """Where the listener and the admin API (always on 127.0.0.1) listen; 0: a kernel port."""
+
+    address: str = "127.0.0.1"
+    listener: int = 0
+    admin: int = 0
+
+
 def _bootstrap(
     listener_filters: list[dict[str, Any]],
     clusters: Sequence[Upstream],
     stats_tags: Sequence[dict[str, str]] = (),
+    ports: _Ports = _Ports(),
 ) -> dict[str, Any]:
-    """A bootstrap with an admin API and one listener, both on 127.0.0.1 with kernel ports."""
+    """A bootstrap with an admin API on 127.0.0.1 and one listener."""
     config: dict[str, Any] = {
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}}},
+        "admin": {"address": {"socket_address": {"address": "127.0.0.1",
+                                                 "port_value": ports.admin}}},
         "static_resources": {
             "listeners": [{
                 "name": "main",
-                "address": {"socket_address": {"address": "127.0.0.1", "port_value": 0}},
+                "address": {"socket_address": {"address": ports.address,
+                                               "port_value": ports.listener}},
                 "filter_chains": [{"filters": listener_filters}],
             }],
             "clusters": [cluster.to_config() for cluster in clusters],
@@ -155,6 +182,9 @@ class HttpBootstrap:
     direct_response_body: str = "response from envoy's direct_response\n"
     clusters: Sequence[Upstream] = field(default_factory=tuple)
     stats_tags: Sequence[dict[str, str]] = field(default_factory=tuple)
+    port: int = 0
+    admin_port: int = 0
+    address: str = "127.0.0.1"
 
     def to_config(self) -> dict[str, Any]:
         """The whole Envoy bootstrap, as a dict ready for JSON."""
@@ -175,7 +205,8 @@ class HttpBootstrap:
         }
         hcm = {"name": "envoy.filters.network.http_connection_manager",
                "typed_config": {"@type": _HCM, **manager}}
-        return _bootstrap([hcm], self.clusters, self.stats_tags)
+        return _bootstrap([hcm], self.clusters, self.stats_tags,
+                          _Ports(self.address, self.port, self.admin_port))
 
 
 @dataclass
@@ -221,15 +252,21 @@ class Envoy:
                  "--component-log-level", "wasm:debug"],
                 stdout=log, stderr=subprocess.STDOUT,
             )
+        try:
+            self._wait_until_ready(self._process, timeout)
+        except BaseException:
+            self.stop()  # also on Ctrl-C or SIGTERM while waiting: never leave Envoy behind
+            raise
+
+    def _wait_until_ready(self, process: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise EnvoyError(f"Envoy exited with status {self._process.returncode}:\n"
+            if process.poll() is not None:
+                raise EnvoyError(f"Envoy exited with status {process.returncode}:\n"
                                  f"{self.log_tail()}")
             if self._ready():
                 return
             time.sleep(0.05)
-        self.stop()
         raise EnvoyError(f"Envoy did not become ready in {timeout:.0f} s:\n{self.log_tail()}")
 
     def _ready(self) -> bool:

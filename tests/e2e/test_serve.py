@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 
 from pywasm_filter.cli import main
+from pywasm_filter.envoy import Upstream
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.envoy
@@ -17,3 +21,20 @@ def test_serve_prints_the_response_and_the_filter_log(capsys: pytest.CaptureFixt
     assert "HTTP 200" in printed
     assert "x-powered-by: pywasm-filter" in printed
     assert "[info] #2 -> :path: /" in printed
+
+
+def test_serve_routes_to_the_upstream_on_the_given_port(
+    capsys: pytest.CaptureFixture[str], backend: Upstream
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status = main(["serve", str(EXAMPLES / "http_headers" / "http_headers.py"),
+                   "--port", str(port), "--upstream", f"http://127.0.0.1:{backend.port}",
+                   "--request", "/echo"])
+    printed = capsys.readouterr().out
+    assert status == 0
+    assert f"at http://127.0.0.1:{port} " in printed
+    assert "x-powered-by: pywasm-filter" in printed
+    body = printed.split("\n\n", 1)[1].split("\nfilter log:", 1)[0]
+    assert "x-forwarded-proto" in json.loads(body)  # the backend echoed Envoy's request

@@ -1,0 +1,220 @@
+"""Which proxies lack what a filter uses, found in its source before anyone deploys it.
+
+Every built module imports every Proxy-Wasm host function (the runtime binds them all), so the
+module's imports say nothing about one filter. The filter's source does: the `on_*` callbacks
+its context classes override, the SDK calls it makes, and where it pauses (PAUSE or await).
+These are mapped to what each host lacks (reference notes §3.3, Kong's docs/PROXY_WASM.md).
+Envoy and Istio implement the whole ABI 0.2.1, so only Nginx/Kong WasmX has gaps today.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import bundle
+
+ENVOY = "Envoy, Istio"
+WASMX = "Nginx WasmX"
+HOSTS = (ENVOY, WASMX)
+
+_CONTEXT_BASES = frozenset({"Context", "RootContext", "HttpContext", "StreamContext"})
+_SDK_MODULES = frozenset({"proxywasm", "hostcalls"})
+_NO_TCP = "TCP (stream) filters are not implemented"
+_NO_TRAILERS = "request and response trailers are not implemented"
+_NO_GRPC = "gRPC calls are not implemented"
+
+# Callbacks WasmX never calls.
+_WASMX_CALLBACKS: dict[str, str] = {
+    **dict.fromkeys(("on_new_connection", "on_downstream_data", "on_downstream_close",
+                     "on_upstream_data", "on_upstream_close"), _NO_TCP),
+    **dict.fromkeys(("on_http_request_trailers", "on_http_response_trailers"), _NO_TRAILERS),
+    **dict.fromkeys(("on_grpc_call_response", "on_grpc_stream_initial_metadata",
+                     "on_grpc_stream_message", "on_grpc_stream_trailing_metadata",
+                     "on_grpc_stream_close"), _NO_GRPC),
+    "on_queue_ready": "on_queue_ready is not implemented (queues cannot wake a root context)",
+}
+
+
+def _trailer_calls() -> list[str]:
+    names = []
+    for side in ("request", "response"):
+        for verb in ("get", "set", "add", "remove"):
+            for noun in ("trailer", "trailers"):
+                names.append(f"{verb}_http_{side}_{noun}")
+                names.append(f"{verb}_http_{side}_{noun}_bytes")
+    return names
+
+
+# SDK calls whose host function WasmX lacks, or that behave differently there.
+_WASMX_CALLS: dict[str, str] = {
+    **dict.fromkeys(_trailer_calls(), _NO_TRAILERS),
+    **dict.fromkeys(("dispatch_grpc_call", "grpc_call", "open_grpc_stream",
+                     "send_grpc_stream_message", "cancel_grpc_call", "cancel_grpc_stream",
+                     "close_grpc_stream",
+                     "get_grpc_call_response_body", "get_grpc_stream_initial_metadata",
+                     "get_grpc_stream_initial_metadata_value", "get_grpc_stream_message",
+                     "get_grpc_stream_trailing_metadata",
+                     "get_grpc_stream_trailing_metadata_value"), _NO_GRPC),
+    "get_grpc_status": "proxy_get_status is not supported",
+    "get_log_level": "proxy_get_log_level is not supported",
+    "done": "proxy_done is not supported",
+    "resolve_shared_queue": "proxy_resolve_shared_queue is not supported",
+    **dict.fromkeys(("resume_downstream", "resume_upstream"),
+                    "resuming TCP streams is not supported"),
+    **dict.fromkeys(("close_downstream", "close_upstream", "reset_http_request",
+                     "reset_http_response"), "proxy_close_stream is not supported"),
+    "resume_http_response": "resuming a paused response is not supported",
+    "set_stream_context": _NO_TCP,
+    **dict.fromkeys(("dispatch_http_call", "http_call"),
+                    "the upstream is HOST:PORT there, not an Envoy cluster name"),
+}
+
+# Callbacks WasmX calls but where returning PAUSE is not supported.
+_WASMX_NO_PAUSE = ("on_http_response_headers", "on_http_request_trailers",
+                   "on_http_response_trailers")
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One thing a filter uses that a host lacks, with where the filter uses it."""
+
+    host: str
+    file: Path
+    line: int
+    used: str
+    lacking: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.used}: {self.lacking}"
+
+
+def _local_modules(tree: ast.Module, root: Path) -> Iterator[Path]:
+    """The filter's own files that `tree` imports (beside it, under its root)."""
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        for name in names:
+            candidate = root.joinpath(*name.split("."))
+            for path in (candidate.with_suffix(".py"), candidate / "__init__.py"):
+                if path.is_file():
+                    yield path
+
+
+def source_files(filter_path: Path) -> list[Path]:
+    """The filter's own .py files: the file and what it imports beside it, or the package."""
+    source = bundle.locate(filter_path)
+    if source.is_package:
+        return sorted(source.path.rglob("*.py"))
+    pending, seen = [source.path], []
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.append(path)
+        pending += _local_modules(ast.parse(path.read_bytes(), str(path)), source.search_root)
+    return seen
+
+
+def _context_classes(tree: ast.Module) -> list[ast.ClassDef]:
+    """Classes deriving, directly or through other classes of the file, from an SDK context."""
+    classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    known = set(_CONTEXT_BASES)
+    found: list[ast.ClassDef] = []
+    changed = True
+    while changed:
+        changed = False
+        for node in classes:
+            bases = {base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+                     for base in node.bases}
+            if node not in found and bases & known:
+                found.append(node)
+                known.add(node.name)
+                changed = True
+    return found
+
+
+def _sdk_names(tree: ast.Module) -> set[str]:
+    """Names imported from the SDK with `from proxywasm[.hostcalls] import name`."""
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "proxywasm"
+        for alias in node.names
+    }
+
+
+def _calls(tree: ast.Module, imported: set[str]) -> Iterator[tuple[str, int]]:
+    """(SDK function or method name, line) for each use on self, proxywasm or hostcalls."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            owner = node.value
+            owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(
+                owner, "id", "")
+            if owner_name == "self" or owner_name in _SDK_MODULES:
+                yield node.attr, node.lineno
+        elif isinstance(node, ast.Name) and node.id in imported:
+            yield node.id, node.lineno
+
+
+def _pauses(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """The line where the callback pauses its stream: `return Action.PAUSE` or an `await`."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return) and node.value is not None and (
+                ast.unparse(node.value).endswith("Action.PAUSE")):
+            return node.lineno
+        if isinstance(node, ast.Await):
+            return node.lineno
+    return None
+
+
+def _file_gaps(path: Path) -> Iterator[Gap]:
+    tree = ast.parse(path.read_bytes(), str(path))
+    for cls in _context_classes(tree):
+        for item in cls.body:
+            if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if item.name in _WASMX_CALLBACKS:
+                yield Gap(WASMX, path, item.lineno, f"{cls.name}.{item.name}",
+                          _WASMX_CALLBACKS[item.name])
+            pause_line = _pauses(item) if item.name in _WASMX_NO_PAUSE else None
+            if pause_line is not None:
+                yield Gap(WASMX, path, pause_line, f"{cls.name}.{item.name} pauses",
+                          "pausing (return PAUSE, or await) is not supported in this phase")
+    for name, line in _calls(tree, _sdk_names(tree)):
+        if name in _WASMX_CALLS:
+            yield Gap(WASMX, path, line, name, _WASMX_CALLS[name])
+
+
+def gaps(filter_path: Path) -> list[Gap]:
+    """Everything the filter uses that some host lacks, in file and line order, no repeats."""
+    found = {gap for path in source_files(filter_path) for gap in _file_gaps(path)}
+    return sorted(found, key=lambda gap: (str(gap.file), gap.line, gap.used))
+
+
+def summary(found: list[Gap]) -> str:
+    """One line per build: which hosts run the filter fully, and how many gaps the others have."""
+    parts = []
+    for host in HOSTS:
+        count = sum(1 for gap in found if gap.host == host)
+        parts.append(f"{host}: {'ok' if not count else f'{count} gap' + 's' * (count > 1)}")
+    hint = " (build --report lists them)" if found else ""
+    return "hosts: " + "; ".join(parts) + hint
+
+
+def report(found: list[Gap]) -> str:
+    """The full report: for each host, each use it lacks with the filter's file and line."""
+    lines = ["compatibility report:"]
+    for host in HOSTS:
+        mine = [gap for gap in found if gap.host == host]
+        if not mine:
+            lines.append(f"  {host}: supports every callback and host call this filter uses")
+            continue
+        lines.append(f"  {host} lacks or differs:")
+        lines += [f"    {gap}" for gap in mine]
+    return "\n".join(lines)

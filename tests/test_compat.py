@@ -1,0 +1,120 @@
+"""The per-host compatibility report: what a filter uses that Nginx WasmX lacks, and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pywasm_filter.cli import main
+from pywasm_filter.compat import WASMX, gaps, summary
+
+HEADER = "import proxywasm\nfrom proxywasm import Action, HttpContext, RootContext, StreamContext\n"
+
+
+def _filter(tmp_path: Path, body: str, name: str = "filter.py") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + body)
+    return path
+
+
+def _found(path: Path) -> list[tuple[int, str, str]]:
+    return [(gap.line, gap.used, gap.lacking) for gap in gaps(path)]
+
+
+def test_an_http_header_filter_runs_everywhere(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    def on_http_request_headers(self, num_headers, end_of_stream):
+        self.set_http_request_header("x-a", "b")
+        return Action.PAUSE
+proxywasm.set_http_context(F)
+""")
+    assert gaps(path) == []
+    assert summary([]) == "hosts: Envoy, Istio: ok; Nginx WasmX: ok"
+
+
+def test_tcp_callbacks_are_reported_with_their_lines(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class Base(StreamContext):
+    pass
+class T(Base):
+    def on_downstream_data(self, data_size, end_of_stream):
+        return Action.CONTINUE
+proxywasm.set_stream_context(T)
+""")
+    assert _found(path) == [
+        (7, "T.on_downstream_data", "TCP (stream) filters are not implemented"),
+        (9, "set_stream_context", "TCP (stream) filters are not implemented"),
+    ]
+
+
+def test_trailers_grpc_and_done_are_reported(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    def on_http_response_trailers(self, num_trailers):
+        self.get_http_response_trailer("grpc-status")
+        return Action.CONTINUE
+class R(RootContext):
+    def on_tick(self):
+        self.dispatch_grpc_call("c", "s", "m", [], b"", None)
+        proxywasm.hostcalls.done()
+""")
+    assert [(line, used) for line, used, _ in _found(path)] == [
+        (5, "F.on_http_response_trailers"), (6, "get_http_response_trailer"),
+        (10, "dispatch_grpc_call"), (11, "done")]
+
+
+def test_pausing_response_headers_is_reported(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    def on_http_response_headers(self, num_headers, end_of_stream):
+        if num_headers > 3:
+            return Action.PAUSE
+        return Action.CONTINUE
+""")
+    assert _found(path) == [(7, "F.on_http_response_headers pauses",
+                             "pausing (return PAUSE, or await) is not supported in this phase")]
+
+
+def test_async_callbacks_and_awaited_calls_are_read(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    async def on_http_response_headers(self, num_headers, end_of_stream):
+        reply = await self.grpc_call("c", "s", "m", b"")
+        return Action.CONTINUE
+    async def on_http_request_trailers(self, num_trailers):
+        return Action.CONTINUE
+""")
+    assert [(line, used) for line, used, _ in _found(path)] == [
+        (6, "F.on_http_response_headers pauses"), (6, "grpc_call"),
+        (8, "F.on_http_request_trailers")]
+
+
+def test_helper_modules_beside_the_filter_are_read(tmp_path: Path) -> None:
+    _filter(tmp_path, """
+class Q(RootContext):
+    def on_queue_ready(self, queue_id):
+        pass
+""", name="helpers.py")
+    path = _filter(tmp_path, "from helpers import Q\nproxywasm.set_root_context(Q)\n")
+    found = gaps(path)
+    assert [(gap.file.name, gap.used, gap.host) for gap in found] == [
+        ("helpers.py", "Q.on_queue_ready", WASMX)]
+
+
+def test_build_prints_the_summary_and_the_report_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _filter(tmp_path, """
+class F(HttpContext):
+    def on_http_request_trailers(self, num_trailers):
+        return Action.CONTINUE
+proxywasm.set_http_context(F)
+""")
+    assert main(["build", str(path), "-o", str(tmp_path / "a.wasm")]) == 0
+    assert "hosts: Envoy, Istio: ok; Nginx WasmX: 1 gap (build --report lists them)" in (
+        capsys.readouterr().out)
+    assert main(["build", str(path), "-o", str(tmp_path / "b.wasm"), "--report"]) == 0
+    assert (f"  Nginx WasmX lacks or differs:\n    {path}:5: F.on_http_request_trailers: "
+            "request and response trailers are not implemented") in capsys.readouterr().out
