@@ -566,6 +566,8 @@ class HostState:
         unreadable from then on (the response's stay readable).
         """
         self._check_stream_type(stream_type)
+        if stream_type == StreamType.UPSTREAM:
+            raise _fail(Status.UNIMPLEMENTED, "Envoy cannot resume a TCP connection's upstream")
         if stream_type in (StreamType.HTTP_REQUEST, StreamType.HTTP_RESPONSE):
             self._stream().readable -= _REQUEST_MAPS
         self.events.append(Event("continue", self.current_context, stream_type))
@@ -758,22 +760,24 @@ class HostState:
         return metric
 
     def record_metric(self, metric_id: int, value: int) -> None:
-        """proxy_record_metric: set a gauge, sample a histogram, raise a counter to ``value``."""
+        """proxy_record_metric as Envoy does it: set a gauge, sample a histogram, add ``value``
+        to a counter."""
         metric = self._metric(metric_id)
         value = _as_i64(value)
         if metric.metric_type == MetricType.HISTOGRAM:
             metric.samples.append(value)
         elif metric.metric_type == MetricType.COUNTER:
-            metric.value = max(metric.value, value)
+            metric.value += value & 0xFFFFFFFFFFFFFFFF
         else:
             metric.value = value
 
     def increment_metric(self, metric_id: int, delta: int) -> None:
-        """proxy_increment_metric: counters only go up; histograms cannot be incremented."""
+        """proxy_increment_metric: counters only go up (Envoy refuses 0 too); histograms cannot
+        be incremented."""
         metric = self._metric(metric_id)
         delta = _as_i64(delta)
         if metric.metric_type == MetricType.HISTOGRAM or (
-            metric.metric_type == MetricType.COUNTER and delta < 0
+            metric.metric_type == MetricType.COUNTER and delta <= 0
         ):
             raise _fail(Status.BAD_ARGUMENT, f"cannot add {delta} to {metric.name}")
         metric.value += delta
