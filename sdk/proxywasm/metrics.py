@@ -76,7 +76,9 @@ class Counter(_Metric):
         """Add ``delta`` (not negative) for the given label values."""
         if delta < 0:
             raise ValueError(f"counter {self.name!r} cannot go down (delta {delta})")
-        hostcalls.increment_metric(self._id(label_values), delta)
+        metric_id = self._id(label_values)
+        if delta:  # Envoy answers BAD_ARGUMENT to adding 0 to a counter
+            hostcalls.increment_metric(metric_id, delta)
 
     def get(self, *label_values: str) -> int:
         """Return the current count for the given label values."""

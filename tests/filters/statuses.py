@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import proxywasm
-from proxywasm import Action, BufferType, HttpContext, MetricType, hostcalls
+from proxywasm import Action, BufferType, Counter, HttpContext, MetricType, hostcalls
 
 
 def outcome(name: str, call: Callable[[], object]) -> None:
@@ -32,6 +32,11 @@ class Statuses(HttpContext):
         outcome("empty queue", lambda: self.dequeue_shared_queue(queue))
         outcome("unknown queue", lambda: self.resolve_shared_queue("", "other"))
         outcome("counter decrement", lambda: hostcalls.increment_metric(counter, -1))
+        outcome("counter increment by 0", lambda: hostcalls.increment_metric(counter, 0))
+        outcome("typed counter increment by 0", lambda: Counter("c").increment(0))
+        outcome("counter record adds", lambda: (hostcalls.record_metric(counter, 2),
+                                                hostcalls.record_metric(counter, 1),
+                                                hostcalls.get_metric(counter))[-1])
         outcome("histogram read", lambda: hostcalls.get_metric(histogram))
         outcome("unknown metric", lambda: hostcalls.get_metric(999))
         outcome("missing property", lambda: self.get_property(["no", "such"]))

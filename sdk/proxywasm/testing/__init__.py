@@ -8,15 +8,18 @@ this package is never bundled into a module.
 
 from __future__ import annotations
 
+from .foreign import ENVOY_FOREIGN_FUNCTIONS, envoy_compress, envoy_uncompress
 from .host import FilterError, Host, HostOptions
 from .state import (
     GrpcCall,
     GrpcStream,
     HeaderList,
+    HostStatusError,
     HttpCall,
     LocalResponse,
     LogRecord,
     Plugin,
+    ProxyState,
 )
 from .streams import (
     DEFAULT_REQUEST_HEADERS,
@@ -28,16 +31,21 @@ from .streams import (
 __all__ = [
     "DEFAULT_REQUEST_HEADERS",
     "DEFAULT_RESPONSE_HEADERS",
+    "ENVOY_FOREIGN_FUNCTIONS",
     "FilterError",
     "GrpcCall",
     "GrpcStream",
     "HeaderList",
     "Host",
     "HostOptions",
+    "HostStatusError",
     "HttpCall",
     "HttpStream",
     "LocalResponse",
     "LogRecord",
     "Plugin",
+    "ProxyState",
     "TcpConnection",
+    "envoy_compress",
+    "envoy_uncompress",
 ]

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
-from ..types import Action, BufferType, LogLevel, MapType, MetricType, StreamType
+from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType, StreamType
 from .state import (
     Event,
+    ForeignFunction,
     GrpcCall,
     GrpcStream,
     HostState,
@@ -27,15 +28,19 @@ from .state import (
     Pairs,
     PairsInput,
     Plugin,
+    ProxyState,
     Scratch,
     TcpState,
     header_pairs,
+    local_reply,
 )
 from .streams import HttpStream, TcpConnection, as_bytes
 
 _TRACEBACK = "Traceback (most recent call last):"
 _EMULATOR_FRAME = f'  File "{Path(__file__).parent}{os.sep}'
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# What Envoy's proxy_get_status reports in the callback of an HTTP call that got no response.
+_BROKEN_CONNECTION = 11
 Configuration = bytes | str
 
 
@@ -52,6 +57,8 @@ class HostOptions(TypedDict, total=False):
     time: datetime | None
     clusters: Sequence[str] | None
     raise_filter_errors: bool
+    proxy: ProxyState | None
+    foreign_functions: Mapping[str, ForeignFunction] | None
 
 
 class FilterError(AssertionError):
@@ -89,7 +96,11 @@ class Host:
             vm_id=options.get("vm_id", ""), vm_configuration=as_bytes(vm_configuration),
             properties=options.get("properties"),
             log_level=options.get("log_level", LogLevel.TRACE), clusters=options.get("clusters"),
+            proxy=options.get("proxy"),
         )
+        self.state.wake = self._wake
+        for name, function in (options.get("foreign_functions") or {}).items():
+            self.register_foreign_function(name, function)
         if time is not None:
             self.time = time
         self._next_context = 1
@@ -134,8 +145,16 @@ class Host:
         self.close()
 
     def close(self) -> None:
-        """Release the engine."""
+        """Release the engine; the VM leaves its proxy."""
         self.engine.close()
+        if self.state in self.state.proxy.vms:
+            self.state.proxy.vms.remove(self.state)
+
+    @property
+    def proxy(self) -> ProxyState:
+        """What this VM shares with other VMs of the proxy; pass it as ``proxy=`` to another
+        Host to run a second plugin module (or a second worker of this one) beside it."""
+        return self.state.proxy
 
     # Plugins
 
@@ -263,11 +282,16 @@ class Host:
         """Store a value as another VM or plugin would."""
         self.state.set_shared_data(key, as_bytes(value), 0)
 
+    def race_shared_data(self, key: str, value: bytes | str) -> None:
+        """Another worker stores ``value`` just before the filter's next compare-and-swap write
+        of ``key``, which therefore fails with CAS_MISMATCH (tests a retry loop)."""
+        self.state.proxy.races[(self.state.vm_id, key)] = as_bytes(value)
+
     def queue(self, name: str, vm_id: str | None = None) -> list[bytes]:
-        """The items waiting in the shared queue ``name``."""
+        """The items waiting in the shared queue ``name`` (of this VM, or of VM ``vm_id``)."""
         queue_id = self.state.resolve_shared_queue(self.state.vm_id if vm_id is None else vm_id,
                                                    name)
-        return list(self.state.queues[queue_id])
+        return list(self.state.proxy.queues[queue_id].items)
 
     def enqueue(self, name: str, value: bytes | str, vm_id: str | None = None) -> None:
         """Push onto the shared queue ``name``; its plugin gets on_queue_ready."""
@@ -282,7 +306,8 @@ class Host:
         return self.state.properties
 
     def register_foreign_function(self, name: str, function: object) -> None:
-        """Let the filter call ``function(arguments: bytes) -> bytes`` by ``name``."""
+        """Let the filter call ``function(arguments: bytes) -> bytes`` by ``name``; raising
+        ``HostStatusError`` fails the call with that status (see ``ENVOY_FOREIGN_FUNCTIONS``)."""
         if not callable(function):
             raise TypeError(f"a foreign function must be callable, not {function!r}")
         self.state.foreign_functions[name] = function
@@ -321,8 +346,12 @@ class Host:
         self._http_response(found, pairs, as_bytes(body), header_pairs(trailers))
 
     def fail_http_call(self, call: HttpCall | int) -> None:
-        """Fail an HTTP call (reset or timeout): the callback gets no headers."""
-        self._http_response(self._http_call(call), [], b"", [])
+        """Fail an HTTP call (reset or timeout), as Envoy reports it: no headers, body or
+        trailers exist in the callback, and ``get_status`` says BrokenConnection, "reset"."""
+        found = self._http_call(call)
+        root = found.root_context_id
+        with self._scratch(Scratch(status=(_BROKEN_CONNECTION, b"reset"))):
+            self._callback(root, "proxy_on_http_call_response", root, found.token, 0, 0, 0)
 
     def _http_response(self, call: HttpCall, headers: Pairs, body: bytes,
                        trailers: Pairs) -> None:
@@ -448,9 +477,18 @@ class Host:
             raise FilterError(report)
 
     def _process_events(self) -> None:
+        """Apply this VM's deferred work, then let other VMs of the proxy run theirs."""
         while self.state.events:
             event = self.state.events.pop(0)
             self._apply(event)
+        for vm in list(self.state.proxy.vms):
+            if vm is not self.state and vm.events and vm.wake is not None:
+                vm.wake()
+
+    def _wake(self) -> None:
+        """Run the events another VM queued here, unless this VM is inside a callback."""
+        if self._depth == 0:
+            self._process_events()
 
     def _apply(self, event: Event) -> None:
         if event.kind == "done":
@@ -484,6 +522,16 @@ class Host:
                 connection.downstream_closed = True
             else:
                 connection.upstream_closed = True
+            self._close_connection(connection, PeerType.LOCAL)
+
+    def _close_connection(self, connection: TcpState, peer: PeerType) -> None:
+        """The client connection closes: on_downstream_close, once (closing either side from
+        the filter closes Envoy's downstream connection, reported as a LOCAL close)."""
+        if connection.connection_closed:
+            return
+        connection.connection_closed = True
+        context = connection.context_id
+        self._callback(context, "proxy_on_downstream_connection_close", context, int(peer))
 
     def _forward(self, stream: HttpStreamState, side: str) -> None:
         """Pass the buffered body of one direction on (the filter continued it)."""
@@ -497,22 +545,18 @@ class Host:
         reply = stream.local_response
         if reply is None or stream.response_headers is not None:
             return
-        headers: Pairs = [(":status", str(reply.status)), *reply.headers]
-        names = {name for name, _ in headers}
-        if reply.body:
-            if "content-length" not in names:
-                headers.append(("content-length", str(len(reply.body))))
-            if "content-type" not in names:
-                headers.append(("content-type", "text/plain"))
+        headers, body = local_reply(reply, stream.request_headers)
         stream.request_buffer = None
         stream.request_paused = False
         stream.response_headers = headers
+        stream.readable.add(MapType.HTTP_RESPONSE_HEADERS)
         context = stream.context_id
-        self._callback(context, "proxy_on_response_headers", context, len(headers),
-                       not reply.body)
-        if reply.body:
-            stream.response_buffer = bytearray(reply.body)
-            self._callback(context, "proxy_on_response_body", context, len(reply.body), True)
+        if self._callback(context, "proxy_on_response_headers", context, len(headers),
+                          not body) == Action.CONTINUE:
+            stream.readable.discard(MapType.HTTP_RESPONSE_HEADERS)
+        if body:
+            stream.response_buffer = bytearray(body)
+            self._callback(context, "proxy_on_response_body", context, len(body), True)
             self._forward(stream, "response")
 
     def _finish(self, context_id: int) -> None:
@@ -527,9 +571,17 @@ class Host:
             self._awaiting_done.add(context_id)
 
     def _delete(self, context_id: int) -> None:
+        """on_log (with the access log's header maps, as Envoy gives them), then on_delete."""
         self._awaiting_done.discard(context_id)
-        self._callback(context_id, "proxy_on_log", context_id)
+        http = self.state.streams.get(context_id)
+        if http is not None:
+            http.logging = True
+        try:
+            self._callback(context_id, "proxy_on_log", context_id)
+        finally:
+            if http is not None:
+                http.logging = False
         self._callback(context_id, "proxy_on_delete", context_id)
-        stream = self.state.streams.get(context_id) or self.state.connections.get(context_id)
+        stream = http or self.state.connections.get(context_id)
         if stream is not None:
             stream.deleted = True

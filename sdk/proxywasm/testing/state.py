@@ -23,6 +23,12 @@ _STREAM_MAPS = {
     MapType.HTTP_RESPONSE_HEADERS: "response_headers",
     MapType.HTTP_RESPONSE_TRAILERS: "response_trailers",
 }
+# The maps on_log can read: Envoy gives it the access log's request and response headers
+# and response trailers.
+_LOG_MAPS = frozenset({
+    MapType.HTTP_REQUEST_HEADERS, MapType.HTTP_RESPONSE_HEADERS, MapType.HTTP_RESPONSE_TRAILERS,
+})
+_REQUEST_MAPS = frozenset({MapType.HTTP_REQUEST_HEADERS, MapType.HTTP_REQUEST_TRAILERS})
 _SCRATCH_MAPS = frozenset({
     MapType.GRPC_CALL_INITIAL_METADATA,
     MapType.GRPC_CALL_TRAILING_METADATA,
@@ -179,6 +185,8 @@ class HttpStreamState:
     request_buffer: bytearray | None = None
     response_buffer: bytearray | None = None
     local_response: LocalResponse | None = None
+    readable: set[int] = field(default_factory=set)
+    logging: bool = False
     request_paused: bool = False
     response_paused: bool = False
     reset: bool = False
@@ -200,6 +208,7 @@ class TcpState:
     upstream_paused: bool = False
     downstream_closed: bool = False
     upstream_closed: bool = False
+    connection_closed: bool = False
     deleted: bool = False
     properties: dict[tuple[str, ...], bytes] = field(default_factory=dict)
 
@@ -222,12 +231,6 @@ class Event:
     value: int = 0
 
 
-def _serialized_size(pairs: Pairs) -> int:
-    """Size of a header map in the ABI's serialization (see the wasm engine's encoder)."""
-    return 4 + sum(8 + len(k.encode()) + len(v.encode("utf-8", "surrogateescape")) + 2
-                   for k, v in pairs)
-
-
 def _insert(pairs: Pairs, key: str, value: str) -> None:
     """Append a header; pseudo-headers go after the last pseudo-header, as Envoy orders them."""
     if key.startswith(":"):
@@ -237,9 +240,102 @@ def _insert(pairs: Pairs, key: str, value: str) -> None:
         pairs.append((key, value))
 
 
+_GRPC_CONTENT_TYPE = "application/grpc"
+# Envoy's gRPC status for a local reply's HTTP status, when the filter gave no valid one.
+_GRPC_STATUS_OF_HTTP = {400: 13, 401: 16, 403: 7, 404: 12, 429: 14, 502: 14, 503: 14, 504: 14}
+_GRPC_UNKNOWN = 2
+_GRPC_MAX_STATUS = 16
+
+
+def is_grpc_request(headers: Pairs | None) -> bool:
+    """Whether Envoy answers the request as gRPC: it has a ``:path`` and a content-type of
+    ``application/grpc`` or ``application/grpc+...``."""
+    request = HeaderList(headers or [])
+    content_type = request.get("content-type") or ""
+    return request.get(":path") is not None and (
+        content_type == _GRPC_CONTENT_TYPE or content_type.startswith(_GRPC_CONTENT_TYPE + "+"))
+
+
+def _percent_encoded(data: bytes) -> str:
+    """Envoy's grpc-message encoding: '%' and bytes outside ' '..'}' become %XX."""
+    return "".join(chr(byte) if 0x20 <= byte < 0x7E and byte != 0x25 else f"%{byte:02X}"
+                   for byte in data)
+
+
+def _set_header(headers: Pairs, key: str, value: str) -> None:
+    """Set ``key`` to one value: the first occurrence replaced in place, or appended."""
+    positions = [index for index, (name, _) in enumerate(headers) if name == key]
+    if not positions:
+        headers.append((key, value))
+        return
+    headers[positions[0]] = (key, value)
+    for index in reversed(positions[1:]):
+        del headers[index]
+
+
+def local_reply(reply: LocalResponse, request_headers: Pairs | None) -> tuple[Pairs, bytes]:
+    """The response Envoy sends for ``send_local_response``: its headers and body.
+
+    A gRPC request gets a trailers-only 200 whose ``grpc-status`` is the filter's (or the one
+    Envoy maps from the HTTP status) and whose ``grpc-message`` is the body, percent-encoded.
+    """
+    headers: Pairs = [(":status", str(reply.status)), *reply.headers]
+    if is_grpc_request(request_headers):
+        _set_header(headers, ":status", "200")
+        _set_header(headers, "content-type", _GRPC_CONTENT_TYPE)
+        if not any(name == "grpc-status" for name, _ in headers):
+            status = reply.grpc_status if 0 <= reply.grpc_status <= _GRPC_MAX_STATUS else (
+                _GRPC_STATUS_OF_HTTP.get(reply.status, _GRPC_UNKNOWN))
+            headers.append(("grpc-status", str(status)))
+        if reply.body:
+            _set_header(headers, "grpc-message", _percent_encoded(reply.body))
+        headers[:] = [pair for pair in headers if pair[0] != "content-length"]
+        return headers, b""
+    if not reply.body:
+        headers[:] = [pair for pair in headers if pair[0] not in ("content-length", "content-type")]
+        return headers, b""
+    _set_header(headers, "content-length", str(len(reply.body)))
+    if not any(name == "content-type" for name, _ in headers):
+        headers.append(("content-type", "text/plain"))
+    return headers, reply.body
+
+
 def _as_i64(value: int) -> int:
     value &= 0xFFFFFFFFFFFFFFFF
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+@dataclass
+class Queue:
+    """A shared queue: its items, and the plugin told when items arrive."""
+
+    vm_id: str
+    name: str
+    items: list[bytes] = field(default_factory=list)
+    owner: HostState | None = None
+    owner_context: int = 0
+
+
+class ProxyState:
+    """What the VMs of one proxy share, as Envoy keeps it: shared data and queues by VM id.
+
+    Each ``Host`` is one VM; hosts given the same ``ProxyState`` see each other's shared data
+    (if their VM ids match) and queues, like plugins or worker threads of one Envoy.
+    """
+
+    def __init__(self) -> None:
+        self.shared_data: dict[str, dict[str, tuple[bytes, int]]] = {}
+        self.queues: dict[int, Queue] = {}
+        self.queue_ids: dict[tuple[str, str], int] = {}
+        self.races: dict[tuple[str, str], bytes] = {}
+        self.vms: list[HostState] = []
+        self._next_cas = 1
+
+    def next_cas(self) -> int:
+        """A new CAS value (never 0, which means "no check")."""
+        cas = self._next_cas
+        self._next_cas = self._next_cas % 0xFFFFFFFF + 1
+        return cas
 
 
 class HostState:
@@ -254,8 +350,11 @@ class HostState:
         log_level: LogLevel = LogLevel.TRACE,
         time_ns: int = 1_700_000_000_000_000_000,
         clusters: Iterable[str] | None = None,
+        proxy: ProxyState | None = None,
     ) -> None:
         self.vm_id = vm_id
+        self.proxy = proxy or ProxyState()
+        self.proxy.vms.append(self)
         self.vm_configuration = vm_configuration
         self.properties: dict[tuple[str, ...], bytes] = {}
         for path, value in (properties or {}).items():
@@ -273,17 +372,14 @@ class HostState:
         self.http_calls: dict[int, HttpCall] = {}
         self.grpc_calls: dict[int, GrpcCall] = {}
         self.grpc_streams: dict[int, GrpcStream] = {}
-        self.shared_data: dict[str, tuple[bytes, int]] = {}
-        self.queues: dict[int, list[bytes]] = {}
-        self.queue_names: dict[tuple[str, str], int] = {}
-        self.queue_owners: dict[int, int] = {}
         self.metrics: dict[int, Metric] = {}
         self.metric_ids: dict[str, int] = {}
         self.foreign_functions: dict[str, ForeignFunction] = {}
         self.done_contexts: list[int] = []
         self.events: list[Event] = []
+        self.wake: Callable[[], None] | None = None
+        """Set by the Host: runs the events another VM queued for this one (on_queue_ready)."""
         self._next_token = 1
-        self._next_cas = 1
 
     # Which context a host call acts on
 
@@ -404,7 +500,10 @@ class HostState:
             pairs = self.scratch.maps.get(map_type)
         elif map_type in _STREAM_MAPS:
             stream = self.streams.get(self.current_context)
-            pairs = None if stream is None else getattr(stream, _STREAM_MAPS[MapType(map_type)])
+            readable = () if stream is None else (
+                _LOG_MAPS if stream.logging else stream.readable)
+            pairs = getattr(stream, _STREAM_MAPS[MapType(map_type)]) if (
+                stream is not None and map_type in readable) else None
         else:
             raise _fail(Status.BAD_ARGUMENT, f"map type {map_type} does not exist")
         if pairs is None:
@@ -413,8 +512,9 @@ class HostState:
         return pairs
 
     def get_header_map_size(self, map_type: int) -> int:
-        """proxy_get_header_map_size: the serialized size in bytes."""
-        return _serialized_size(self._map(map_type))
+        """proxy_get_header_map_size: Envoy's byte size, the sum of names' and values' sizes."""
+        return sum(len(key.encode()) + len(value.encode("utf-8", "surrogateescape"))
+                   for key, value in self._map(map_type))
 
     def get_header_map_pairs(self, map_type: int) -> Pairs:
         """proxy_get_header_map_pairs."""
@@ -460,8 +560,16 @@ class HostState:
     # Streams
 
     def continue_stream(self, stream_type: int) -> None:
-        """proxy_continue_stream: resume a paused direction (applied after the callback)."""
+        """proxy_continue_stream: resume a paused direction (applied after the callback).
+
+        As in Envoy, resuming either HTTP direction makes the request's header maps
+        unreadable from then on (the response's stay readable).
+        """
         self._check_stream_type(stream_type)
+        if stream_type == StreamType.UPSTREAM:
+            raise _fail(Status.UNIMPLEMENTED, "Envoy cannot resume a TCP connection's upstream")
+        if stream_type in (StreamType.HTTP_REQUEST, StreamType.HTTP_RESPONSE):
+            self._stream().readable -= _REQUEST_MAPS
         self.events.append(Event("continue", self.current_context, stream_type))
 
     def close_stream(self, stream_type: int) -> None:
@@ -568,7 +676,12 @@ class HostState:
             return
         self._open_stream(token).closed_by_filter = True
 
-    # Shared data and queues
+    # Shared data and queues (kept by the proxy, keyed by VM id as in Envoy)
+
+    @property
+    def shared_data(self) -> dict[str, tuple[bytes, int]]:
+        """This VM id's shared key-value store: value and CAS by key."""
+        return self.proxy.shared_data.setdefault(self.vm_id, {})
 
     def get_shared_data(self, key: str) -> tuple[bytes, int]:
         """proxy_get_shared_data: (value, cas)."""
@@ -577,48 +690,55 @@ class HostState:
         return self.shared_data[key]
 
     def set_shared_data(self, key: str, value: bytes, cas: int) -> None:
-        """proxy_set_shared_data: with a non-zero ``cas``, only if it is still current."""
+        """proxy_set_shared_data: a non-zero ``cas`` must still be the key's (a key that does
+        not exist yet is created whatever the ``cas``, as Envoy does)."""
+        race = self.proxy.races.pop((self.vm_id, key), None) if cas else None
+        if race is not None:
+            self.set_shared_data(key, race, 0)
         current = self.shared_data.get(key)
-        if cas and (current is None or current[1] != cas):
+        if cas and current is not None and current[1] != cas:
             raise _fail(Status.CAS_MISMATCH, f"shared data {key!r} changed")
-        self.shared_data[key] = (bytes(value), self._next_cas)
-        self._next_cas += 1
+        self.shared_data[key] = (bytes(value), self.proxy.next_cas())
 
     def register_shared_queue(self, name: str) -> int:
         """proxy_register_shared_queue: the current plugin is told when items arrive."""
         key = (self.vm_id, name)
-        queue_id = self.queue_names.get(key)
+        queue_id = self.proxy.queue_ids.get(key)
         if queue_id is None:
-            queue_id = len(self.queue_names) + 1
-            self.queue_names[key] = queue_id
-            self.queues[queue_id] = []
-        self.queue_owners[queue_id] = self.root_of(self.current_context)
+            queue_id = len(self.proxy.queue_ids) + 1
+            self.proxy.queue_ids[key] = queue_id
+            self.proxy.queues[queue_id] = Queue(self.vm_id, name)
+        queue = self.proxy.queues[queue_id]
+        queue.owner, queue.owner_context = self, self.root_of(self.current_context)
         return queue_id
 
     def resolve_shared_queue(self, vm_id: str, name: str) -> int:
-        """proxy_resolve_shared_queue."""
-        queue_id = self.queue_names.get((vm_id, name))
+        """proxy_resolve_shared_queue: any VM's queue, by that VM's id and the queue's name."""
+        queue_id = self.proxy.queue_ids.get((vm_id, name))
         if queue_id is None:
             raise _fail(Status.NOT_FOUND, f"no queue {name!r} in VM {vm_id!r}")
         return queue_id
 
-    def enqueue_shared_queue(self, queue_id: int, value: bytes) -> None:
-        """proxy_enqueue_shared_queue: its plugin gets on_queue_ready after this callback."""
-        if queue_id not in self.queues:
+    def _queue(self, queue_id: int) -> Queue:
+        queue = self.proxy.queues.get(queue_id)
+        if queue is None:
             raise _fail(Status.NOT_FOUND, f"no queue {queue_id}")
-        self.queues[queue_id].append(bytes(value))
-        owner = self.queue_owners.get(queue_id)
-        if owner is not None:
-            self.events.append(Event("queue_ready", owner, queue_id))
+        return queue
+
+    def enqueue_shared_queue(self, queue_id: int, value: bytes) -> None:
+        """proxy_enqueue_shared_queue: the owning plugin (in whichever VM) gets on_queue_ready
+        after this callback."""
+        queue = self._queue(queue_id)
+        queue.items.append(bytes(value))
+        if queue.owner is not None:
+            queue.owner.events.append(Event("queue_ready", queue.owner_context, queue_id))
 
     def dequeue_shared_queue(self, queue_id: int) -> bytes:
         """proxy_dequeue_shared_queue: EMPTY when there is nothing."""
-        queue = self.queues.get(queue_id)
-        if queue is None:
-            raise _fail(Status.NOT_FOUND, f"no queue {queue_id}")
-        if not queue:
+        queue = self._queue(queue_id)
+        if not queue.items:
             raise _fail(Status.EMPTY, f"queue {queue_id} is empty")
-        return queue.pop(0)
+        return queue.items.pop(0)
 
     # Metrics
 
@@ -640,22 +760,24 @@ class HostState:
         return metric
 
     def record_metric(self, metric_id: int, value: int) -> None:
-        """proxy_record_metric: set a gauge, sample a histogram, raise a counter to ``value``."""
+        """proxy_record_metric as Envoy does it: set a gauge, sample a histogram, add ``value``
+        to a counter."""
         metric = self._metric(metric_id)
         value = _as_i64(value)
         if metric.metric_type == MetricType.HISTOGRAM:
             metric.samples.append(value)
         elif metric.metric_type == MetricType.COUNTER:
-            metric.value = max(metric.value, value)
+            metric.value += value & 0xFFFFFFFFFFFFFFFF
         else:
             metric.value = value
 
     def increment_metric(self, metric_id: int, delta: int) -> None:
-        """proxy_increment_metric: counters only go up; histograms cannot be incremented."""
+        """proxy_increment_metric: counters only go up (Envoy refuses 0 too); histograms cannot
+        be incremented."""
         metric = self._metric(metric_id)
         delta = _as_i64(delta)
         if metric.metric_type == MetricType.HISTOGRAM or (
-            metric.metric_type == MetricType.COUNTER and delta < 0
+            metric.metric_type == MetricType.COUNTER and delta <= 0
         ):
             raise _fail(Status.BAD_ARGUMENT, f"cannot add {delta} to {metric.name}")
         metric.value += delta

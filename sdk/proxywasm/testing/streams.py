@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..types import Action, PeerType
+from ..types import Action, MapType, PeerType
 from .state import (
     HeaderList,
     HttpStreamState,
@@ -53,7 +53,8 @@ class HttpStream:
         state.request_headers = header_pairs(DEFAULT_REQUEST_HEADERS if headers is None
                                              else headers)
         count = len(state.request_headers)
-        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream)
+        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream,
+                           readable=MapType.HTTP_REQUEST_HEADERS)
         state.request_paused = action == Action.PAUSE
         return action
 
@@ -67,7 +68,7 @@ class HttpStream:
         state = self._require_open("send_request_trailers")
         state.request_trailers = header_pairs(trailers)
         return self._run("request_trailers", "proxy_on_request_trailers",
-                         len(state.request_trailers))
+                         len(state.request_trailers), readable=MapType.HTTP_REQUEST_TRAILERS)
 
     def send_response_headers(self, headers: PairsInput | None = None,
                               end_of_stream: bool = False) -> Action:
@@ -77,7 +78,7 @@ class HttpStream:
                                               else headers)
         count = len(state.response_headers)
         action = self._run("response_headers", "proxy_on_response_headers", count,
-                           end_of_stream)
+                           end_of_stream, readable=MapType.HTTP_RESPONSE_HEADERS)
         state.response_paused = action == Action.PAUSE
         return action
 
@@ -91,7 +92,7 @@ class HttpStream:
         state = self._require_open("send_response_trailers")
         state.response_trailers = header_pairs(trailers)
         return self._run("response_trailers", "proxy_on_response_trailers",
-                         len(state.response_trailers))
+                         len(state.response_trailers), readable=MapType.HTTP_RESPONSE_TRAILERS)
 
     def complete(self) -> None:
         """End the stream: on_done, then (once the filter is done) on_log and on_delete."""
@@ -172,9 +173,15 @@ class HttpStream:
             raise RuntimeError(f"{what}: the filter reset the stream")
         return self._state
 
-    def _run(self, phase: str, export: str, *args: int) -> Action:
+    def _run(self, phase: str, export: str, *args: int, readable: MapType | None = None) -> Action:
+        """Run one phase's callback; its map (``readable``) can be read and changed during the
+        callback and, as in Envoy, afterwards only while the filter holds it (PAUSE)."""
+        if readable is not None:
+            self._state.readable.add(readable)
         result = self._host._callback(self.context_id, export, self.context_id, *args)
         action = Action(result) if result in tuple(Action) else Action.CONTINUE
+        if readable is not None and action == Action.CONTINUE:
+            self._state.readable.discard(readable)
         self.actions.append((phase, action))
         return action
 
@@ -187,12 +194,16 @@ class HttpStream:
             setattr(state, buffer_name, buffer)
         buffer.extend(data)
         added_trailers = end_of_stream and getattr(state, trailers_name) is None
+        trailers_map = (MapType.HTTP_REQUEST_TRAILERS if side == "request"
+                        else MapType.HTTP_RESPONSE_TRAILERS)
         if added_trailers:
             setattr(state, trailers_name, [])
+            state.readable.add(trailers_map)
         export = f"proxy_on_{side}_body"
         action = self._run(f"{side}_body", export, len(buffer), end_of_stream)
         if added_trailers and not getattr(state, trailers_name):
             setattr(state, trailers_name, None)
+            state.readable.discard(trailers_map)
         if state.local_response is not None or state.reset:
             return action
         setattr(state, f"{side}_paused", action == Action.PAUSE)
@@ -219,13 +230,17 @@ class TcpConnection:
         return self._data("downstream", "upstream", as_bytes(data), end_of_stream)
 
     def send_upstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
-        """Deliver bytes from the server."""
-        return self._data("upstream", "downstream", as_bytes(data), end_of_stream)
+        """Deliver bytes from the server; its last bytes (``end_of_stream``) are followed by
+        on_upstream_close(UNKNOWN), the only way Envoy reports the server's close."""
+        action = self._data("upstream", "downstream", as_bytes(data), end_of_stream)
+        if end_of_stream:
+            self.close_upstream(PeerType.UNKNOWN)
+        return action
 
     def close_downstream(self, peer: PeerType = PeerType.REMOTE) -> None:
-        """The client closed the connection."""
-        self._host._callback(self.context_id, "proxy_on_downstream_connection_close",
-                             self.context_id, int(peer))
+        """The client closed the connection (reported once, as Envoy does: nothing happens if
+        the connection is already closed)."""
+        self._host._close_connection(self._state, peer)
 
     def close_upstream(self, peer: PeerType = PeerType.REMOTE) -> None:
         """The server closed the connection."""
