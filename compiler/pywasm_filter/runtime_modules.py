@@ -3,6 +3,10 @@
 Filters can import these (and any pure-Python stdlib module built on them); everything else
 from the CPython build (test modules, CJK codecs, sockets, profilers) is left out to keep the
 module small. `inittab.c.j2` is rendered from this list.
+
+`EXTENSION_MODULES` are always linked. `OPTIONAL_MODULES` are large and rarely needed by a
+proxy filter: one is linked only when the build's imports reach it (see `stdlib_closure`), so
+a header filter does not carry the Unicode database, the decimal library or an XML parser.
 """
 
 # (module name, init function) pairs beyond the interpreter's own core modules.
@@ -20,26 +24,19 @@ EXTENSION_MODULES: tuple[tuple[str, str], ...] = (
     ("_signal", "PyInit__signal"),
     ("_stat", "PyInit__stat"),
     ("_locale", "PyInit__locale"),
-    ("_tracemalloc", "PyInit__tracemalloc"),
     ("atexit", "PyInit_atexit"),
-    ("faulthandler", "PyInit_faulthandler"),
     ("time", "PyInit_time"),
     ("itertools", "PyInit_itertools"),
     ("_sre", "PyInit__sre"),
     ("_typing", "PyInit__typing"),
     ("_contextvars", "PyInit__contextvars"),
-    ("_asyncio", "PyInit__asyncio"),
     ("_bisect", "PyInit__bisect"),
     ("_heapq", "PyInit__heapq"),
     ("_random", "PyInit__random"),
     ("_struct", "PyInit__struct"),
     ("_json", "PyInit__json"),
     ("_datetime", "PyInit__datetime"),
-    ("_zoneinfo", "PyInit__zoneinfo"),
     ("math", "PyInit_math"),
-    ("cmath", "PyInit_cmath"),
-    ("_statistics", "PyInit__statistics"),
-    ("_decimal", "PyInit__decimal"),
     ("binascii", "PyInit_binascii"),
     ("_md5", "PyInit__md5"),
     ("_sha1", "PyInit__sha1"),
@@ -48,13 +45,24 @@ EXTENSION_MODULES: tuple[tuple[str, str], ...] = (
     ("_sha3", "PyInit__sha3"),
     ("_blake2", "PyInit__blake2"),
     ("array", "PyInit_array"),
+    ("_opcode", "PyInit__opcode"),
+)
+
+# Linked only into modules whose imports reach them.
+OPTIONAL_MODULES: tuple[tuple[str, str], ...] = (
+    ("_asyncio", "PyInit__asyncio"),
     ("_csv", "PyInit__csv"),
+    ("_decimal", "PyInit__decimal"),
+    ("_elementtree", "PyInit__elementtree"),
     ("_pickle", "PyInit__pickle"),
     ("_queue", "PyInit__queue"),
-    ("_opcode", "PyInit__opcode"),
-    ("unicodedata", "PyInit_unicodedata"),
+    ("_statistics", "PyInit__statistics"),
+    ("_tracemalloc", "PyInit__tracemalloc"),
+    ("_zoneinfo", "PyInit__zoneinfo"),
+    ("cmath", "PyInit_cmath"),
+    ("faulthandler", "PyInit_faulthandler"),
     ("pyexpat", "PyInit_pyexpat"),
-    ("_elementtree", "PyInit__elementtree"),
+    ("unicodedata", "PyInit_unicodedata"),
 )
 
 # Modules that live inside the interpreter core; the table must name them too.
@@ -76,5 +84,16 @@ SDK_MODULE = "_proxywasm"
 
 def builtin_module_names() -> frozenset[str]:
     """Names a filter can import without a .py file: the runtime's C modules."""
-    names = [name for name, _ in EXTENSION_MODULES] + [name for name, _ in CORE_MODULES]
-    return frozenset([*names, SDK_MODULE])
+    modules = (*EXTENSION_MODULES, *OPTIONAL_MODULES, *CORE_MODULES)
+    return frozenset([*(name for name, _ in modules), SDK_MODULE])
+
+
+def optional_names() -> frozenset[str]:
+    """Names of the C modules linked only when a build's imports reach them."""
+    return frozenset(name for name, _ in OPTIONAL_MODULES)
+
+
+def inittab(optional: frozenset[str]) -> list[tuple[str, str | None]]:
+    """The built-in module table for a runtime that links the ``optional`` modules too."""
+    chosen = [entry for entry in OPTIONAL_MODULES if entry[0] in optional]
+    return [*EXTENSION_MODULES, *chosen, *CORE_MODULES]

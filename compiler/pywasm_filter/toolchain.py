@@ -139,14 +139,14 @@ def _runtime_sources() -> dict[str, bytes]:
     }
 
 
-def _render_inittab() -> bytes:
+def _render_inittab(optional: frozenset[str]) -> bytes:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pywasm_filter", "templates"),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    modules = [*runtime_modules.EXTENSION_MODULES, *runtime_modules.CORE_MODULES]
+    modules = runtime_modules.inittab(optional)
     return environment.get_template("inittab.c.j2").render(modules=modules).encode()
 
 
@@ -162,11 +162,14 @@ def _zig_version() -> str:
     return version("ziglang")
 
 
-def ensure_runtime_base() -> Path:
-    """The linked, un-initialized runtime module, built on first use and cached by its inputs."""
+def ensure_runtime_base(optional: frozenset[str] = frozenset()) -> Path:
+    """The linked, un-initialized runtime module, built on first use and cached by its inputs.
+
+    ``optional`` names the optional C modules (runtime_modules.OPTIONAL_MODULES) to link.
+    """
     cpython = ensure_cpython()
     sources = _runtime_sources()
-    sources["inittab.c"] = _render_inittab()
+    sources["inittab.c"] = _render_inittab(optional)
     digest = hashlib.sha256()
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name] + b"\0")
