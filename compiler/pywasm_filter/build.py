@@ -17,6 +17,7 @@ from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
 from .wasm import binary
+from .wasm.shrink import shrink
 from .wasm.snapshot import SnapshotError, snapshot
 
 # Where the build-time interpreter sees the stdlib and the SDK (the filter keeps its own path,
@@ -119,6 +120,8 @@ def build(filter_path: Path, output: Path) -> BuildResult:
             module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
+    with step("removing build-time-only code"):
+        module = shrink(module)
     verify(module)
     _write_atomically(output, module)
     return BuildResult(
