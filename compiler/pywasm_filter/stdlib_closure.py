@@ -37,7 +37,9 @@ def _import_time_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
             yield from _import_time_statements(statement.body)
         elif isinstance(statement, ast.If) and "TYPE_CHECKING" in ast.unparse(statement.test):
             yield from _import_time_statements(statement.orelse)
-        elif isinstance(statement, ast.If | ast.For | ast.While | ast.With):
+        elif isinstance(statement, ast.With):
+            yield from _import_time_statements(statement.body)
+        elif isinstance(statement, ast.If | ast.For | ast.While):
             yield from _import_time_statements(statement.body)
             yield from _import_time_statements(statement.orelse)
         elif isinstance(statement, ast.Try):

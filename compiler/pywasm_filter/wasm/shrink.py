@@ -49,9 +49,16 @@ def function_names(sections: list[Section]) -> dict[int, str]:
             subsection, size = reader.byte(), reader.u32()
             payload = reader.read(size)
             if subsection == _FUNCTION_NAMES:
-                entries = Reader(payload)
-                return dict(entries.vector(lambda: (entries.u32(), entries.name())))
+                return _name_map(Reader(payload))
     raise ValueError("the runtime base has no function names; rebuild it")
+
+
+def _name_map(reader: Reader) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for _ in range(reader.u32()):
+        function = reader.u32()
+        names[function] = reader.name()
+    return names
 
 
 def _stub_body(results: tuple[bytes, ...], call: int | None) -> bytes:
