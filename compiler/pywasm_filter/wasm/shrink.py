@@ -15,26 +15,41 @@ from .binary import Reader, Section, SectionId
 
 COMPILER_STUB = "pywasm_removed_compiler"
 MODULE_STUB = "pywasm_removed_module"
-# Entry points of the parser, tokenizer, AST conversion, symbol table and bytecode compiler:
-# each returns NULL or 0 with an exception set on failure, as the stub does.
+# Entry points of the parser, tokenizer, AST optimizer and bytecode compiler, and the
+# `compile` builtin (the AST conversions are inlined into it): each returns NULL or 0 with an
+# exception set on failure, as the stub does. Names the optimizer inlined away are skipped.
 COMPILER_ENTRY_POINTS = (
+    "_PyPegen_run_parser",
     "_PyParser_ASTFromString",
     "_PyParser_ASTFromFile",
-    "_PyAST_Compile",
-    "_PyAST_Validate",
-    "PyAST_obj2mod",
-    "PyAST_mod2obj",
-    "_PySymtable_Build",
-    "_Py_SymtableStringObjectFlags",
     "_PyTokenizer_FromString",
     "_PyTokenizer_FromUTF8",
     "_PyTokenizer_FromFile",
+    "_PyAST_Compile",
+    "_PyAST_Optimize",
+    "_PyAST_Validate",
+    "PyAST_obj2mod",
+    "PyAST_mod2obj",
+    "builtin_compile",
+    "tokenizeriter_new",
 )
-# Shutting the interpreter down never happens inside a proxy: these return 0 and do nothing.
-NO_OPS = ("Py_FinalizeEx", "Py_EndInterpreter")
+# The PEG parser's rules and helpers: passed around as function pointers (so kept by the
+# table), never called once the parser's entry points are stubs. The traceback printer's one
+# helper from the parser stays.
+PARSER_SUFFIX = "_rule"
+PARSER_PREFIX = "_PyPegen_"
+PARSER_KEPT = ("_PyPegen_byte_offset_to_character_offset",)
+# Conversions between the C AST and Python `ast` objects, also handed around by pointer.
+AST_PREFIXES = ("ast2obj_", "obj2ast_")
+# Built-in modules' exec slots run once, when the module is imported (at build time).
+MODULE_EXEC_SUFFIXES = ("_exec", "_modexec")
+MODULE_EXEC_KEPT = ("builtin_exec",)
+# Exiting or shutting down the interpreter never happens inside a proxy (the SDK's dispatcher
+# catches SystemExit): these trap.
+TRAPS = ("Py_Exit", "Py_FinalizeEx", "Py_EndInterpreter", "_PyInterpreterState_IDDecref")
 _MODULE_INIT_PREFIX = "PyInit_"
 _FUNCTION_NAMES = 1
-_END, _UNREACHABLE, _CALL, _I32_CONST = 0x0B, 0x00, 0x10, 0x41
+_END, _UNREACHABLE, _CALL = 0x0B, 0x00, 0x10
 _I32 = b"\x7f"
 
 
@@ -53,6 +68,19 @@ def function_names(sections: list[Section]) -> dict[int, str]:
     raise ValueError("the runtime base has no function names; rebuild it")
 
 
+def _in_parser(name: str) -> bool:
+    return (name.endswith(PARSER_SUFFIX) or name.startswith(PARSER_PREFIX)) and (
+        name not in PARSER_KEPT)
+
+
+def _build_time_only(name: str) -> bool:
+    """AST conversions and module exec slots: no run-time path reaches them."""
+    if name.startswith(AST_PREFIXES):
+        return True
+    return name.endswith(MODULE_EXEC_SUFFIXES) and name not in MODULE_EXEC_KEPT and (
+        not name.startswith("_imp_"))
+
+
 def _name_map(reader: Reader) -> dict[int, str]:
     names: dict[int, str] = {}
     for _ in range(reader.u32()):
@@ -61,15 +89,18 @@ def _name_map(reader: Reader) -> dict[int, str]:
     return names
 
 
-def _stub_body(results: tuple[bytes, ...], call: int | None) -> bytes:
-    """A body without locals: ``call $stub`` (i32 result), or return 0 / nothing; else a trap."""
-    if results == (_I32,):
-        instructions = bytes([_CALL]) + binary.encode_uleb(call) if call is not None else (
-            bytes([_I32_CONST, 0]))
-    elif not results:
-        instructions = b"" if call is None else bytes([_UNREACHABLE])
-    else:
-        instructions = bytes([_UNREACHABLE])
+def _stub_body(results: tuple[bytes, ...], stub: int) -> bytes:
+    """A body without locals that returns what ``call $stub`` returns (NULL, exception set)."""
+    if results != (_I32,):
+        return _trap_body()
+    return _body(bytes([_CALL]) + binary.encode_uleb(stub))
+
+
+def _trap_body() -> bytes:
+    return _body(bytes([_UNREACHABLE]))
+
+
+def _body(instructions: bytes) -> bytes:
     body = b"\x00" + instructions + bytes([_END])
     return binary.encode_uleb(len(body)) + body
 
@@ -132,8 +163,8 @@ def shrink(module: bytes) -> bytes:
             replacements[function] = _stub_body(results, index[COMPILER_STUB])
         elif name.startswith(_MODULE_INIT_PREFIX):
             replacements[function] = _stub_body(results, index[MODULE_STUB])
-        elif name in NO_OPS:
-            replacements[function] = _stub_body(results, None)
+        elif name in TRAPS or _in_parser(name) or _build_time_only(name):
+            replacements[function] = _trap_body()
     sections = _replace_bodies(sections, replacements)
     sections = _without_exports(sections, {COMPILER_STUB, MODULE_STUB})
     return optimize.run(binary.encode_module(sections), ["remove-unused-module-elements"])
