@@ -15,6 +15,7 @@ _ROWS = (
     ("rss_mib_concurrency_1", "RSS, concurrency 1 (MiB)", "{:.1f}"),
     ("rss_mib_concurrency_2", "RSS, concurrency 2 (MiB)", "{:.1f}"),
     ("load_seconds", "start -> first 200 (s)", "{:.3f}"),
+    ("load_cpu_seconds", "Envoy CPU until first 200 (s)", "{:.3f}"),
     ("vm_to_first_callback_seconds", "VM created -> first callback (s)", "{:.3f}"),
     ("file_bytes", "module file (bytes)", "{:,}"),
     ("code_bytes", "code section (bytes)", "{:,}"),

@@ -80,6 +80,7 @@ def _cpu_rounds(variants: list[Variant], plan: Plan, wrk: str, work: Path,
         for envoy in envoys:
             envoy.start()
             figures[envoy.variant.name]["load_seconds"].append(envoy.load_seconds)
+            figures[envoy.variant.name]["load_cpu_seconds"].append(envoy.load_cpu_seconds)
             _check_header(envoy)
             run_wrk(wrk, envoy.url, plan.warmup_seconds)
         for round_number in range(plan.rounds):
@@ -114,6 +115,7 @@ def _start_samples(variants: list[Variant], plan: Plan, wrk: str, work: Path,
         for variant in variants:
             with PinnedEnvoy(variant, work) as envoy:
                 figures[variant.name]["load_seconds"].append(envoy.load_seconds)
+                figures[variant.name]["load_cpu_seconds"].append(envoy.load_cpu_seconds)
                 started = envoy.vm_to_first_callback()
                 if started is not None:
                     figures[variant.name]["vm_to_first_callback_seconds"].append(started)
@@ -129,6 +131,7 @@ def measure(plan: Plan, out: Path) -> dict[str, Any]:
     figures: dict[str, dict[str, list[float]]] = {
         variant.name: {key: [] for key in (
             "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
+            "load_cpu_seconds",
             "vm_to_first_callback_seconds", "rss_mib_concurrency_1", "rss_mib_concurrency_2")}
         for variant in variants
     }
@@ -163,6 +166,7 @@ def measure(plan: Plan, out: Path) -> dict[str, Any]:
         "code_bytes": python["code_bytes"],
         "data_bytes": python["data_bytes"],
         "load_seconds": python["load_seconds"],
+        "load_cpu_seconds": python["load_cpu_seconds"],
         "vm_to_first_callback_seconds": python["vm_to_first_callback_seconds"],
         "rss_mib_concurrency_1": python["rss_mib_concurrency_1"],
         "rss_mib_concurrency_2": python["rss_mib_concurrency_2"],
