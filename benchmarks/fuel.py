@@ -17,7 +17,6 @@ from wasmtime import (
     Engine,
     Func,
     FuncType,
-    Instance,
     Linker,
     Memory,
     Module,
@@ -48,10 +47,6 @@ _START: tuple[tuple[str, tuple[int, ...]], ...] = (
 
 class _Host:
     """The host side: guest memory access and the few imports the filters use."""
-
-    def __init__(self) -> None:
-        self.instance: Instance | None = None
-        self.store: Store | None = None
 
     def _memory(self, caller: Caller) -> Memory:
         memory = caller.get("memory")
