@@ -4,9 +4,10 @@ Filters can import these (and any pure-Python stdlib module built on them); ever
 from the CPython build (test modules, CJK codecs, sockets, profilers) is left out to keep the
 module small. `inittab.c.j2` is rendered from this list.
 
-`EXTENSION_MODULES` are always linked. `OPTIONAL_MODULES` are large and rarely needed by a
-proxy filter: one is linked only when the build's imports reach it (see `stdlib_closure`), so
-a header filter does not carry the Unicode database, the decimal library or an XML parser.
+`EXTENSION_MODULES` are always linked: the interpreter's start-up and its most basic modules
+use them. An `OPTIONAL_MODULES` entry is linked only when the build's imports reach it (see
+`stdlib_closure`), so a header filter carries no regular-expression engine, hash functions,
+Unicode database, decimal library or XML parser.
 """
 
 # (module name, init function) pairs beyond the interpreter's own core modules.
@@ -27,42 +28,42 @@ EXTENSION_MODULES: tuple[tuple[str, str], ...] = (
     ("atexit", "PyInit_atexit"),
     ("time", "PyInit_time"),
     ("itertools", "PyInit_itertools"),
-    ("_sre", "PyInit__sre"),
-    ("_typing", "PyInit__typing"),
-    ("_contextvars", "PyInit__contextvars"),
-    ("_bisect", "PyInit__bisect"),
-    ("_heapq", "PyInit__heapq"),
-    ("_random", "PyInit__random"),
-    ("_struct", "PyInit__struct"),
-    ("_json", "PyInit__json"),
-    ("_datetime", "PyInit__datetime"),
-    ("math", "PyInit_math"),
-    ("binascii", "PyInit_binascii"),
-    ("_md5", "PyInit__md5"),
-    ("_sha1", "PyInit__sha1"),
-    ("_sha256", "PyInit__sha256"),
-    ("_sha512", "PyInit__sha512"),
-    ("_sha3", "PyInit__sha3"),
-    ("_blake2", "PyInit__blake2"),
-    ("array", "PyInit_array"),
-    ("_opcode", "PyInit__opcode"),
 )
 
-# Linked only into modules whose imports reach them.
+# Linked only into modules whose imports reach them, sorted by name.
 OPTIONAL_MODULES: tuple[tuple[str, str], ...] = (
+    ("array", "PyInit_array"),
     ("_asyncio", "PyInit__asyncio"),
+    ("binascii", "PyInit_binascii"),
+    ("_bisect", "PyInit__bisect"),
+    ("_blake2", "PyInit__blake2"),
+    ("cmath", "PyInit_cmath"),
+    ("_contextvars", "PyInit__contextvars"),
     ("_csv", "PyInit__csv"),
+    ("_datetime", "PyInit__datetime"),
     ("_decimal", "PyInit__decimal"),
     ("_elementtree", "PyInit__elementtree"),
-    ("_pickle", "PyInit__pickle"),
-    ("_queue", "PyInit__queue"),
-    ("_statistics", "PyInit__statistics"),
-    ("_tracemalloc", "PyInit__tracemalloc"),
-    ("_zoneinfo", "PyInit__zoneinfo"),
-    ("cmath", "PyInit_cmath"),
     ("faulthandler", "PyInit_faulthandler"),
+    ("_heapq", "PyInit__heapq"),
+    ("_json", "PyInit__json"),
+    ("math", "PyInit_math"),
+    ("_md5", "PyInit__md5"),
+    ("_opcode", "PyInit__opcode"),
+    ("_pickle", "PyInit__pickle"),
     ("pyexpat", "PyInit_pyexpat"),
+    ("_queue", "PyInit__queue"),
+    ("_random", "PyInit__random"),
+    ("_sha1", "PyInit__sha1"),
+    ("_sha256", "PyInit__sha256"),
+    ("_sha3", "PyInit__sha3"),
+    ("_sha512", "PyInit__sha512"),
+    ("_sre", "PyInit__sre"),
+    ("_statistics", "PyInit__statistics"),
+    ("_struct", "PyInit__struct"),
+    ("_tracemalloc", "PyInit__tracemalloc"),
+    ("_typing", "PyInit__typing"),
     ("unicodedata", "PyInit_unicodedata"),
+    ("_zoneinfo", "PyInit__zoneinfo"),
 )
 
 # Modules that live inside the interpreter core; the table must name them too.

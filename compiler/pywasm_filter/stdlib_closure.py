@@ -13,6 +13,12 @@ from pathlib import Path
 
 from . import runtime_modules
 
+# Imports inside functions that a module calls while it is being imported, which the scan of
+# import-time statements cannot see: hashlib builds its constructors at import time.
+_CALLED_AT_IMPORT = {
+    "hashlib": ("_md5", "_sha1", "_sha256", "_sha512", "_blake2", "_sha3"),
+}
+
 
 def _module_file(roots: Iterable[Path], name: str) -> tuple[Path, bool] | None:
     """The source of module ``name`` under one of ``roots`` and whether it is a package."""
@@ -89,6 +95,7 @@ def reached_modules(imports: Iterable[str], roots: Iterable[Path]) -> set[str]:
                 continue  # stdlib test data; the filter's own files were checked by bundle
             package = prefix if is_package else prefix.rpartition(".")[0]
             pending.extend(_imports(tree, package))
+            pending.extend(_CALLED_AT_IMPORT.get(prefix, ()))
     return seen
 
 
