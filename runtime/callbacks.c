@@ -57,6 +57,21 @@ int pywasm_bind_callbacks(void) {
     return 0;
 }
 
+/* The context id of the last callback, as a Python int: a request's callbacks (create,
+ * headers, body, done, log, delete) all pass the same id, so it is converted once. */
+static uint32_t last_context_id;
+static PyObject *last_context_object;
+
+static PyObject *context_object(uint32_t id) {
+    if (last_context_object == NULL || id != last_context_id) {
+        PyObject *object = PyLong_FromUnsignedLong(id);
+        if (object == NULL) return NULL;
+        Py_XSETREF(last_context_object, object);
+        last_context_id = id;
+    }
+    return Py_NewRef(last_context_object);
+}
+
 /* Call one SDK callback with `nargs` unsigned arguments and return its result as an int. */
 static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_t c, uint32_t d,
                         uint32_t e) {
@@ -65,7 +80,7 @@ static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_
     uint32_t values[5] = {a, b, c, d, e};
     PyObject *args[5];
     for (size_t i = 0; i < nargs; i++) {
-        args[i] = PyLong_FromUnsignedLong(values[i]);
+        args[i] = i == 0 ? context_object(values[0]) : PyLong_FromUnsignedLong(values[i]);
         if (args[i] == NULL) {
             for (size_t j = 0; j < i; j++) Py_DECREF(args[j]);
             PyErr_Print();

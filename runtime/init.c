@@ -85,15 +85,14 @@ static int import_filter(const char *spec, size_t size) {
 }
 
 /* Zero the heap's free memory so the snapshot stores no garbage (freed memory keeps its old
- * bytes, e.g. the parser's arenas from compiling the filter). Every free chunk is claimed with
- * malloc, cleared and released again; claims that would grow the memory are given back. */
+ * bytes, e.g. the parser's arenas from compiling the filter). Every free chunk, down to the
+ * smallest, is claimed with malloc, cleared and released again; claims that would grow the
+ * memory are given back. The claims are chained through their own first word. */
 static void zero_free_heap(void) {
-    enum { MAX_CLAIMS = 4096 };
-    static void *claims[MAX_CLAIMS];
-    size_t count = 0;
+    void *claims = NULL;
     size_t pages = __builtin_wasm_memory_size(0);
-    for (size_t size = (size_t)1 << 20; size >= 64 && count < MAX_CLAIMS;) {
-        void *claim = malloc(size);
+    for (size_t size = (size_t)1 << 20; size >= sizeof(void *);) {
+        void **claim = malloc(size);
         if (claim == NULL || __builtin_wasm_memory_size(0) != pages) {
             free(claim);
             pages = __builtin_wasm_memory_size(0);
@@ -101,9 +100,14 @@ static void zero_free_heap(void) {
             continue;
         }
         memset(claim, 0, size);
-        claims[count++] = claim;
+        *claim = claims;
+        claims = claim;
     }
-    while (count > 0) free(claims[--count]);
+    while (claims != NULL) {
+        void *next = *(void **)claims;
+        free(claims);
+        claims = next;
+    }
 }
 
 PYWASM_EXPORT(pywasm_init) int32_t pywasm_init(const char *spec, size_t size) {

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, toolchain
+from . import bundle, stdlib_closure, toolchain
 from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
 from .wasm import binary
+from .wasm.shrink import shrink
 from .wasm.snapshot import SnapshotError, snapshot
 
 # Where the build-time interpreter sees the stdlib and the SDK (the filter keeps its own path,
@@ -45,11 +46,16 @@ class BuildResult:
     seconds: float
 
 
-def _stage_sdk(destination: Path) -> None:
-    """Copy the guest-side SDK (its .py files, not the host-only parts) for bundling."""
+def _sdk_root() -> Path:
+    """The directory holding the `proxywasm` package."""
     import proxywasm
 
-    source = Path(proxywasm.__file__).parent
+    return Path(proxywasm.__file__).parent.parent
+
+
+def _stage_sdk(destination: Path) -> None:
+    """Copy the guest-side SDK (its .py files, not the host-only parts) for bundling."""
+    source = _sdk_root() / bundle.SDK_PACKAGE
     target = destination / bundle.SDK_PACKAGE
     target.mkdir(parents=True)
     for file in source.glob("*.py"):
@@ -100,7 +106,9 @@ def build(filter_path: Path, output: Path) -> BuildResult:
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
     imports = bundle.scan_imports(source, cpython.stdlib)
-    base = toolchain.ensure_runtime_base()
+    optional = stdlib_closure.optional_modules(
+        [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
+    base = toolchain.ensure_runtime_base(optional)
     with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
         _stage_sdk(Path(sdk_dir))
         preopens = [
@@ -112,6 +120,8 @@ def build(filter_path: Path, output: Path) -> BuildResult:
             module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
+    with step("removing build-time-only code"):
+        module = shrink(module)
     verify(module)
     _write_atomically(output, module)
     return BuildResult(

@@ -3,6 +3,11 @@
 Filters can import these (and any pure-Python stdlib module built on them); everything else
 from the CPython build (test modules, CJK codecs, sockets, profilers) is left out to keep the
 module small. `inittab.c.j2` is rendered from this list.
+
+`EXTENSION_MODULES` are always linked: the interpreter's start-up and its most basic modules
+use them. An `OPTIONAL_MODULES` entry is linked only when the build's imports reach it (see
+`stdlib_closure`), so a header filter carries no regular-expression engine, hash functions,
+Unicode database, decimal library or XML parser.
 """
 
 # (module name, init function) pairs beyond the interpreter's own core modules.
@@ -20,41 +25,45 @@ EXTENSION_MODULES: tuple[tuple[str, str], ...] = (
     ("_signal", "PyInit__signal"),
     ("_stat", "PyInit__stat"),
     ("_locale", "PyInit__locale"),
-    ("_tracemalloc", "PyInit__tracemalloc"),
     ("atexit", "PyInit_atexit"),
-    ("faulthandler", "PyInit_faulthandler"),
     ("time", "PyInit_time"),
     ("itertools", "PyInit_itertools"),
-    ("_sre", "PyInit__sre"),
-    ("_typing", "PyInit__typing"),
-    ("_contextvars", "PyInit__contextvars"),
+)
+
+# Linked only into modules whose imports reach them, sorted by name.
+OPTIONAL_MODULES: tuple[tuple[str, str], ...] = (
+    ("array", "PyInit_array"),
     ("_asyncio", "PyInit__asyncio"),
-    ("_bisect", "PyInit__bisect"),
-    ("_heapq", "PyInit__heapq"),
-    ("_random", "PyInit__random"),
-    ("_struct", "PyInit__struct"),
-    ("_json", "PyInit__json"),
-    ("_datetime", "PyInit__datetime"),
-    ("_zoneinfo", "PyInit__zoneinfo"),
-    ("math", "PyInit_math"),
-    ("cmath", "PyInit_cmath"),
-    ("_statistics", "PyInit__statistics"),
-    ("_decimal", "PyInit__decimal"),
     ("binascii", "PyInit_binascii"),
+    ("_bisect", "PyInit__bisect"),
+    ("_blake2", "PyInit__blake2"),
+    ("cmath", "PyInit_cmath"),
+    ("_contextvars", "PyInit__contextvars"),
+    ("_csv", "PyInit__csv"),
+    ("_datetime", "PyInit__datetime"),
+    ("_decimal", "PyInit__decimal"),
+    ("_elementtree", "PyInit__elementtree"),
+    ("faulthandler", "PyInit_faulthandler"),
+    ("_heapq", "PyInit__heapq"),
+    ("_json", "PyInit__json"),
+    ("math", "PyInit_math"),
     ("_md5", "PyInit__md5"),
+    ("_opcode", "PyInit__opcode"),
+    ("_pickle", "PyInit__pickle"),
+    ("pyexpat", "PyInit_pyexpat"),
+    ("_queue", "PyInit__queue"),
+    ("_random", "PyInit__random"),
     ("_sha1", "PyInit__sha1"),
     ("_sha256", "PyInit__sha256"),
-    ("_sha512", "PyInit__sha512"),
     ("_sha3", "PyInit__sha3"),
-    ("_blake2", "PyInit__blake2"),
-    ("array", "PyInit_array"),
-    ("_csv", "PyInit__csv"),
-    ("_pickle", "PyInit__pickle"),
-    ("_queue", "PyInit__queue"),
-    ("_opcode", "PyInit__opcode"),
+    ("_sha512", "PyInit__sha512"),
+    ("_sre", "PyInit__sre"),
+    ("_statistics", "PyInit__statistics"),
+    ("_struct", "PyInit__struct"),
+    ("_tracemalloc", "PyInit__tracemalloc"),
+    ("_typing", "PyInit__typing"),
     ("unicodedata", "PyInit_unicodedata"),
-    ("pyexpat", "PyInit_pyexpat"),
-    ("_elementtree", "PyInit__elementtree"),
+    ("_zoneinfo", "PyInit__zoneinfo"),
 )
 
 # Modules that live inside the interpreter core; the table must name them too.
@@ -76,5 +85,16 @@ SDK_MODULE = "_proxywasm"
 
 def builtin_module_names() -> frozenset[str]:
     """Names a filter can import without a .py file: the runtime's C modules."""
-    names = [name for name, _ in EXTENSION_MODULES] + [name for name, _ in CORE_MODULES]
-    return frozenset([*names, SDK_MODULE])
+    modules = (*EXTENSION_MODULES, *OPTIONAL_MODULES, *CORE_MODULES)
+    return frozenset([*(name for name, _ in modules), SDK_MODULE])
+
+
+def optional_names() -> frozenset[str]:
+    """Names of the C modules linked only when a build's imports reach them."""
+    return frozenset(name for name, _ in OPTIONAL_MODULES)
+
+
+def inittab(optional: frozenset[str]) -> list[tuple[str, str | None]]:
+    """The built-in module table for a runtime that links the ``optional`` modules too."""
+    chosen = [entry for entry in OPTIONAL_MODULES if entry[0] in optional]
+    return [*EXTENSION_MODULES, *chosen, *CORE_MODULES]

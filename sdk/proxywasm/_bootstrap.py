@@ -121,9 +121,24 @@ def _user_frame(tb: TracebackType | None, user_root: str) -> tuple[str | None, i
     return None, None
 
 
-def _fail(report: Report, cause: BaseException | None) -> NoReturn:
-    import json  # only on failure: a failed build takes no snapshot, so json is not bundled
+def _json(report: Report) -> str:
+    """``report`` as JSON without importing json, whose C modules a build may not link."""
+    fields = (f"{_json_value(key)}: {_json_value(value)}" for key, value in report.items())
+    return "{" + ", ".join(fields) + "}"
 
-    sys.stderr.write(MARKER + json.dumps(report) + "\n")
+
+def _json_value(value: str | int | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    escaped = "".join(
+        char if char >= " " and char not in '"\\' else f"\\u{ord(char):04x}" for char in value
+    )
+    return f'"{escaped}"'
+
+
+def _fail(report: Report, cause: BaseException | None) -> NoReturn:
+    sys.stderr.write(MARKER + _json(report) + "\n")
     sys.stderr.flush()
     raise BuildError(str(report["message"])) from cause

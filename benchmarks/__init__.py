@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that build the filter variants, run them in Envoy and print figures."""

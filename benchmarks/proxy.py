@@ -1,0 +1,160 @@
+"""Envoy pinned to one core, with the measurements the benchmark takes from outside it.
+
+CPU time and RSS come from /proc (the admin /memory endpoint misses the Wasm heaps); the load
+time is measured from process start to the first 200 on the listener, and from the log's
+"Base Wasm created" line to the filter's first log line (its on_vm_start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from pywasm_filter.envoy import HttpBootstrap, WasmFilter, envoy_binary
+
+from .variants import VM_STARTED, Variant
+
+ENVOY_CORE = "0"
+_TICKS = os.sysconf("SC_CLK_TCK")
+_LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]")
+_VM_CREATED = "Base Wasm created"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _get_status(port: int) -> int | None:
+    """The status of one GET / on 127.0.0.1:port, or None if nothing answers yet."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            head = connection.recv(64)
+    except OSError:
+        return None
+    parts = head.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
+
+def _log_time(line: str) -> float | None:
+    match = _LOG_TIME.match(line)
+    if match is None:
+        return None
+    return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
+class PinnedEnvoy:
+    """Envoy serving a direct response through one variant's filter, on one core."""
+
+    def __init__(self, variant: Variant, workdir: Path, concurrency: int = 1) -> None:
+        self.variant = variant
+        self.workdir = workdir / f"{variant.name}-c{concurrency}"
+        self.concurrency = concurrency
+        self.port = _free_port()
+        self.load_seconds = 0.0
+        self.load_cpu_seconds = 0.0
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _config(self) -> dict[str, object]:
+        filters = [] if self.variant.module is None else [WasmFilter(self.variant.module)]
+        config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
+        listener = config["static_resources"]["listeners"][0]
+        listener["address"]["socket_address"]["port_value"] = self.port
+        return config
+
+    @property
+    def pid(self) -> int:
+        """Envoy's process id."""
+        assert self._process is not None, "Envoy is not running"
+        return self._process.pid
+
+    @property
+    def url(self) -> str:
+        """The listener's base URL."""
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start Envoy and wait for the first 200; records the wall and CPU time it took.
+
+        The CPU time (all of Envoy's threads) is the steadier figure on a busy machine.
+        """
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config_path = self.workdir / "envoy.json"
+        config_path.write_text(json.dumps(self._config()))
+        log_path = self.workdir / "envoy.log"
+        started = time.monotonic()
+        with open(log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                ["taskset", "-c", ENVOY_CORE, str(envoy_binary()), "-c", str(config_path),
+                 "--concurrency", str(self.concurrency), "--disable-hot-restart",
+                 "--log-level", "warn", "--component-log-level", "wasm:debug"],
+                stdout=log, stderr=subprocess.STDOUT,
+            )
+        while time.monotonic() - started < timeout:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Envoy ({self.variant.name}) exited: see {log_path}")
+            if _get_status(self.port) == 200:
+                self.load_seconds = time.monotonic() - started
+                self.load_cpu_seconds = self.cpu_seconds()
+                return
+            time.sleep(0.005)
+        self.stop()
+        raise RuntimeError(f"Envoy ({self.variant.name}) served no 200 in {timeout} s")
+
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time of the whole process (all threads), from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
+    def rss_mib(self) -> float:
+        """Resident set size from /proc/<pid>/status, in MiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+    def vm_to_first_callback(self) -> float | None:
+        """Seconds from "Base Wasm created" to the filter's first log line, from Envoy's log."""
+        created = first = None
+        for line in (self.workdir / "envoy.log").read_text(errors="replace").splitlines():
+            if created is None and _VM_CREATED in line:
+                created = _log_time(line)
+            elif created is not None and VM_STARTED in line:
+                first = _log_time(line)
+                break
+        if created is None or first is None:
+            return None
+        return first - created
+
+    def stop(self) -> None:
+        """Stop Envoy (SIGTERM, then SIGKILL)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def __enter__(self) -> PinnedEnvoy:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
