@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import pytest
 
@@ -58,3 +59,23 @@ def test_empty_configuration_is_an_empty_object() -> None:
         level: int = 3
 
     assert load(Optional, None) == Optional()
+
+
+def test_typing_spellings_and_mappings_are_understood() -> None:
+    @dataclass
+    class Limits:
+        per_route: dict[str, int]
+        fallback: Optional[int] = None  # noqa: UP045 (the older spelling users still write)
+
+    assert load(Limits, b'{"per_route": {"/a": 3}}') == Limits({"/a": 3})
+    with pytest.raises(ConfigError, match=r"configuration.per_route./a must be an integer"):
+        load(Limits, b'{"per_route": {"/a": "3"}}')
+
+
+def test_unsupported_annotation_is_named() -> None:
+    @dataclass
+    class Odd:
+        value: set[int]
+
+    with pytest.raises(ConfigError, match="unknown type 'set'"):
+        load(Odd, b'{"value": [1]}')

@@ -21,6 +21,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import re
+import sys
 import types
 import typing
 
@@ -88,7 +90,8 @@ def _convert(hint: object, value: object, where: str) -> object:
 def _dataclass(cls: type, value: object, where: str) -> object:
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a JSON object, got {value!r}")
-    hints = typing.get_type_hints(cls)
+    namespace = vars(sys.modules[cls.__module__])
+    hints = {field.name: _resolve(field.type, namespace) for field in dataclasses.fields(cls)}
     fields = {field.name: field for field in dataclasses.fields(cls) if field.init}
     for key in value:
         if key not in fields:
@@ -104,3 +107,61 @@ def _dataclass(cls: type, value: object, where: str) -> object:
         elif field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{where}: the field {name!r} is required")
     return cls(**arguments)
+
+
+_TOKEN = re.compile(r"\s*([\w.]+|[\[\],|])")
+_NAMES: dict[str, object] = {
+    "str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict,
+    "None": None, "Any": typing.Any, "typing.Any": typing.Any,
+    "List": list, "typing.List": list, "Dict": dict, "typing.Dict": dict,
+    "Optional": typing.Optional, "typing.Optional": typing.Optional,
+}
+
+
+def _resolve(annotation: object, namespace: dict[str, object]) -> object:
+    """Turn a string annotation into a type without ``eval``, which a built module lacks.
+
+    Understands names, ``X | Y``, and subscripts such as ``list[str]`` or ``Optional[int]``.
+    """
+    if not isinstance(annotation, str):
+        return annotation
+    tokens = _TOKEN.findall(annotation)
+    if "".join(tokens) != "".join(annotation.split()):
+        raise ConfigError(f"the annotation {annotation!r} is not supported in configurations")
+    position, value = _union(tokens, 0, namespace)
+    if position != len(tokens):
+        raise ConfigError(f"the annotation {annotation!r} is not supported in configurations")
+    return value
+
+
+def _union(tokens: list[str], position: int, namespace: dict[str, object]) -> tuple[int, object]:
+    position, value = _primary(tokens, position, namespace)
+    while position < len(tokens) and tokens[position] == "|":
+        position, other = _primary(tokens, position + 1, namespace)
+        value = typing.Union[value, other]  # noqa: UP007 (built from parsed parts)
+    return position, value
+
+
+def _primary(tokens: list[str], position: int, namespace: dict[str, object]) -> tuple[int, object]:
+    name = tokens[position] if position < len(tokens) else ""
+    if name in _NAMES:
+        value = _NAMES[name]
+    elif name in namespace:
+        value = namespace[name]
+    else:
+        raise ConfigError(f"unknown type {name!r} in a configuration annotation")
+    position += 1
+    if position < len(tokens) and tokens[position] == "[":
+        arguments = []
+        while True:
+            position, argument = _union(tokens, position + 1, namespace)
+            arguments.append(argument)
+            if position >= len(tokens):
+                raise ConfigError("a configuration annotation has an unclosed '['")
+            if tokens[position] == "]":
+                break
+            if tokens[position] != ",":
+                raise ConfigError(f"unexpected {tokens[position]!r} in a configuration annotation")
+        position += 1
+        value = value[tuple(arguments) if len(arguments) > 1 else arguments[0]]  # type: ignore[index]
+    return position, type(None) if value is None else value
