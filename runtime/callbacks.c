@@ -3,8 +3,14 @@
  * The Python functions are looked up once at build time and kept in a table, so a callback
  * costs one vectorcall with small-int arguments. `_dispatch` catches the filter's exceptions;
  * anything that still escapes is printed (to the proxy log) and answered with 0.
+ *
+ * A callback the context's class inherits from the SDK never enters Python: when
+ * `on_context_create` creates an HTTP or TCP context it returns a mask of the callbacks the
+ * class inherits (bit i is `INHERITED_*` below, the order of `_dispatch._INHERITABLE`), kept
+ * here per context id, and those callbacks are answered with the SDK's default.
  */
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "pywasm.h"
 
@@ -102,45 +108,170 @@ static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_
     return (int32_t)value;
 }
 
+/* Bits of the inherited-callback mask; the order of `proxywasm._dispatch._INHERITABLE`. */
+enum {
+    INHERITED_REQUEST_HEADERS = 1 << 0,
+    INHERITED_REQUEST_BODY = 1 << 1,
+    INHERITED_REQUEST_TRAILERS = 1 << 2,
+    INHERITED_RESPONSE_HEADERS = 1 << 3,
+    INHERITED_RESPONSE_BODY = 1 << 4,
+    INHERITED_RESPONSE_TRAILERS = 1 << 5,
+    INHERITED_NEW_CONNECTION = 1 << 6,
+    INHERITED_DOWNSTREAM_DATA = 1 << 7,
+    INHERITED_UPSTREAM_DATA = 1 << 8,
+    INHERITED_DOWNSTREAM_CLOSE = 1 << 9,
+    INHERITED_UPSTREAM_CLOSE = 1 << 10,
+    INHERITED_DONE = 1 << 11,
+    INHERITED_LOG = 1 << 12,
+};
+
+/* One context's entry: the callbacks it inherits, and whether its last stream callback that
+ * reached Python paused (then every stream callback goes to Python, which tracks the pause). */
+typedef struct {
+    uint32_t id; /* 0: a free slot (the host never gives a stream context id 0) */
+    uint16_t inherited;
+    uint8_t paused;
+} entry_t;
+
+/* Open addressing with linear probing, kept at most half full; deletion shifts back. */
+static entry_t *entries;
+static uint32_t capacity; /* a power of two, or 0 before the first context */
+static uint32_t used;
+
+static uint32_t slot_of(uint32_t id) { return (id * 2654435761u) & (capacity - 1); }
+
+static entry_t *find(uint32_t id) {
+    if (capacity == 0) return NULL;
+    for (uint32_t i = slot_of(id);; i = (i + 1) & (capacity - 1)) {
+        if (entries[i].id == id) return &entries[i];
+        if (entries[i].id == 0) return NULL;
+    }
+}
+
+static int grow(void) {
+    uint32_t old_capacity = capacity;
+    entry_t *old = entries;
+    uint32_t new_capacity = old_capacity ? old_capacity * 2 : 64;
+    entry_t *fresh = calloc(new_capacity, sizeof(entry_t));
+    if (fresh == NULL) return -1;
+    entries = fresh;
+    capacity = new_capacity;
+    for (uint32_t i = 0; i < old_capacity; i++) {
+        if (old[i].id == 0) continue;
+        uint32_t j = slot_of(old[i].id);
+        while (entries[j].id != 0) j = (j + 1) & (capacity - 1);
+        entries[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+/* Record the callbacks context `id` inherits; without memory it is simply not recorded
+ * (every callback then goes to Python, which is always correct). */
+void pywasm_set_inherited(uint32_t id, uint32_t inherited) {
+    if (id == 0) return;
+    entry_t *entry = find(id);
+    if (entry == NULL) {
+        if ((used + 1) * 2 > capacity && grow() < 0) return;
+        uint32_t i = slot_of(id);
+        while (entries[i].id != 0) i = (i + 1) & (capacity - 1);
+        entry = &entries[i];
+        entry->id = id;
+        entry->paused = 0;
+        used++;
+    }
+    entry->inherited = (uint16_t)inherited;
+}
+
+static void forget(uint32_t id) {
+    entry_t *entry = find(id);
+    if (entry == NULL) return;
+    uint32_t hole = (uint32_t)(entry - entries);
+    for (uint32_t i = (hole + 1) & (capacity - 1); entries[i].id != 0; i = (i + 1) & (capacity - 1)) {
+        uint32_t home = slot_of(entries[i].id);
+        /* Move the entry into the hole unless its home lies cyclically in (hole, i]. */
+        if (((i - home) & (capacity - 1)) >= ((i - hole) & (capacity - 1))) {
+            entries[hole] = entries[i];
+            hole = i;
+        }
+    }
+    entries[hole].id = 0;
+    used--;
+}
+
+/* A stream callback: CONTINUE (0) straight away when the context inherits it and is not
+ * paused; otherwise Python, whose answer says whether the stream is now paused. */
+static int32_t stream_callback(int which, uint32_t bit, size_t nargs, uint32_t id, uint32_t b,
+                               uint32_t c) {
+    entry_t *entry = find(id);
+    if (entry != NULL && !entry->paused && (entry->inherited & bit)) return 0;
+    int32_t action = dispatch(which, nargs, id, b, c, 0, 0);
+    entry = find(id); /* the callback may have added or moved entries */
+    if (entry != NULL) entry->paused = action != 0;
+    return action;
+}
+
+/* A callback whose SDK default has no effect: `answer` when the context inherits it. */
+static int32_t inherited_or_dispatch(int which, uint32_t bit, size_t nargs, uint32_t id,
+                                     uint32_t b, int32_t answer) {
+    entry_t *entry = find(id);
+    if (entry != NULL && (entry->inherited & bit)) return answer;
+    return dispatch(which, nargs, id, b, 0, 0, 0);
+}
+
 #define EXPORT1(name) \
     PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return dispatch(CB_##name, 1, a, 0, 0, 0, 0); }
 #define EXPORT2(name) \
     PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return dispatch(CB_##name, 2, a, b, 0, 0, 0); }
-#define EXPORT3(name) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b, uint32_t c) { return dispatch(CB_##name, 3, a, b, c, 0, 0); }
 #define VOID1(name) \
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a) { dispatch(CB_##name, 1, a, 0, 0, 0, 0); }
 #define VOID2(name) \
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { dispatch(CB_##name, 2, a, b, 0, 0, 0); }
 #define VOID3(name) \
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c) { dispatch(CB_##name, 3, a, b, c, 0, 0); }
-#define VOID4(name) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { dispatch(CB_##name, 4, a, b, c, d, 0); }
 #define VOID5(name) \
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t e) { dispatch(CB_##name, 5, a, b, c, d, e); }
+#define STREAM1(name, bit) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return stream_callback(CB_##name, bit, 1, a, 0, 0); }
+#define STREAM2(name, bit) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return stream_callback(CB_##name, bit, 2, a, b, 0); }
+#define STREAM3(name, bit) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b, uint32_t c) { return stream_callback(CB_##name, bit, 3, a, b, c); }
+#define CLOSE2(name, bit) \
+    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { inherited_or_dispatch(CB_##name, bit, 2, a, b, 0); }
 
 /* Lifecycle and configuration */
-VOID2(on_context_create)
+PYWASM_EXPORT(proxy_on_context_create) void proxy_on_context_create(uint32_t id, uint32_t parent) {
+    int32_t inherited = dispatch(CB_on_context_create, 2, id, parent, 0, 0, 0);
+    if (parent != 0) pywasm_set_inherited(id, (uint32_t)inherited);
+}
 EXPORT2(on_vm_start)
 EXPORT2(on_configure)
 VOID1(on_tick)
 VOID2(on_queue_ready)
-EXPORT1(on_done)
-VOID1(on_log)
-VOID1(on_delete)
+PYWASM_EXPORT(proxy_on_done) int32_t proxy_on_done(uint32_t id) {
+    return inherited_or_dispatch(CB_on_done, INHERITED_DONE, 1, id, 0, 1);
+}
+PYWASM_EXPORT(proxy_on_log) void proxy_on_log(uint32_t id) {
+    inherited_or_dispatch(CB_on_log, INHERITED_LOG, 1, id, 0, 0);
+}
+PYWASM_EXPORT(proxy_on_delete) void proxy_on_delete(uint32_t id) {
+    dispatch(CB_on_delete, 1, id, 0, 0, 0, 0);
+    forget(id);
+}
 /* TCP */
-EXPORT1(on_new_connection)
-EXPORT3(on_downstream_data)
-VOID2(on_downstream_connection_close)
-EXPORT3(on_upstream_data)
-VOID2(on_upstream_connection_close)
+STREAM1(on_new_connection, INHERITED_NEW_CONNECTION)
+STREAM3(on_downstream_data, INHERITED_DOWNSTREAM_DATA)
+CLOSE2(on_downstream_connection_close, INHERITED_DOWNSTREAM_CLOSE)
+STREAM3(on_upstream_data, INHERITED_UPSTREAM_DATA)
+CLOSE2(on_upstream_connection_close, INHERITED_UPSTREAM_CLOSE)
 /* HTTP */
-EXPORT3(on_request_headers)
-EXPORT3(on_request_body)
-EXPORT2(on_request_trailers)
-EXPORT3(on_response_headers)
-EXPORT3(on_response_body)
-EXPORT2(on_response_trailers)
+STREAM3(on_request_headers, INHERITED_REQUEST_HEADERS)
+STREAM3(on_request_body, INHERITED_REQUEST_BODY)
+STREAM2(on_request_trailers, INHERITED_REQUEST_TRAILERS)
+STREAM3(on_response_headers, INHERITED_RESPONSE_HEADERS)
+STREAM3(on_response_body, INHERITED_RESPONSE_BODY)
+STREAM2(on_response_trailers, INHERITED_RESPONSE_TRAILERS)
 /* Callouts, gRPC and foreign functions */
 VOID5(on_http_call_response)
 VOID3(on_grpc_receive_initial_metadata)

@@ -40,6 +40,28 @@ _root_factory: Callable[[int], RootContext] | None = None
 _http_factory: Callable[[int, int], HttpContext] | None = None
 _stream_factory: Callable[[int, int], StreamContext] | None = None
 
+# Callbacks the C runtime answers itself with the SDK's default when the context's class
+# inherits them: bit i of the mask ``on_context_create`` returns stands for _INHERITABLE[i]
+# (the order of runtime/callbacks.c).
+_INHERITABLE = (
+    "on_http_request_headers",
+    "on_http_request_body",
+    "on_http_request_trailers",
+    "on_http_response_headers",
+    "on_http_response_body",
+    "on_http_response_trailers",
+    "on_new_connection",
+    "on_downstream_data",
+    "on_upstream_data",
+    "on_downstream_close",
+    "on_upstream_close",
+    "on_done",
+    "on_log",
+)
+_INHERITABLE_NAMES = frozenset(_INHERITABLE)
+_ALL_INHERITED = (1 << len(_INHERITABLE)) - 1
+_inherited_by_class: dict[type, int] = {}
+
 _roots: dict[int, RootContext] = {}
 _http: dict[int, HttpContext] = {}
 _streams: dict[int, StreamContext] = {}
@@ -81,6 +103,13 @@ def registered() -> bool:
     return _root_factory is not None or _http_factory is not None or _stream_factory is not None
 
 
+def prepare() -> None:
+    """Work out, at build time, which callbacks the registered context classes inherit."""
+    for factory, base in ((_http_factory, HttpContext), (_stream_factory, StreamContext)):
+        if isinstance(factory, type) and issubclass(factory, base):
+            _class_inherited(factory, base)
+
+
 def reset() -> None:
     """Forget every factory, context and pending callout (for tests and the emulator)."""
     global _root_factory, _http_factory, _stream_factory
@@ -88,6 +117,7 @@ def reset() -> None:
     _roots.clear()
     _http.clear()
     _streams.clear()
+    _inherited_by_class.clear()
     _registry.clear()
 
 
@@ -167,6 +197,7 @@ def _http_failed(context_id: int, callback: str, exc: BaseException) -> int:
         )
         root_id = context.root_context_id
     _http[context_id] = HttpContext(context_id, root_id)
+    _inherit_all(context_id)
     try:
         _host.send_local_response(_FAILURE_STATUS, _FAILURE_DETAILS, _FAILURE_BODY, (), -1)
     except BaseException as send_error:
@@ -199,8 +230,17 @@ def _stream_failed(context_id: int, callback: str, exc: BaseException) -> int:
         )
         root_id = context.root_context_id
     _streams[context_id] = StreamContext(context_id, root_id)
+    _inherit_all(context_id)
     _close(StreamType.DOWNSTREAM)
     return _PAUSE
+
+
+def _inherit_all(context_id: int) -> None:
+    """Tell the runtime the replacement context inherits every callback (it answers them)."""
+    try:
+        _host.set_inherited_callbacks(context_id, _ALL_INHERITED)
+    except BaseException as exc:
+        _report(exc, f"context {context_id}: its callbacks keep reaching Python")
 
 
 def _close(stream_type: StreamType) -> None:
@@ -310,15 +350,41 @@ def _find(context_id: int) -> RootContext | HttpContext | StreamContext | None:
     return context
 
 
-def on_context_create(context_id: int, parent_context_id: int) -> None:
-    """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``."""
+def on_context_create(context_id: int, parent_context_id: int) -> int:
+    """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``.
+
+    Returns the mask of callbacks the new HTTP/TCP context inherits (0 for a root context or
+    a failure): the C runtime answers those itself, without calling Python.
+    """
     if parent_context_id == 0:
         _create_root(context_id)
-        return
+        return 0
     try:
-        _create_child(context_id, parent_context_id)
+        return _create_child(context_id, parent_context_id)
     except BaseException as exc:
         _report(exc, f"creating context {context_id} failed; its stream will fail closed")
+        return 0
+
+
+def _inherited(context: Context, base: type[Context]) -> int:
+    """The mask of callbacks ``context`` inherits from ``base`` (HttpContext or StreamContext).
+
+    Computed once per class; a callback set on the instance itself counts as overridden.
+    """
+    mask = _inherited_by_class.get(type(context))
+    if mask is None:
+        mask = _class_inherited(type(context), base)
+    return mask if _INHERITABLE_NAMES.isdisjoint(context.__dict__) else 0
+
+
+def _class_inherited(cls: type[Context], base: type[Context]) -> int:
+    mask = 0
+    if cls.__getattribute__ is object.__getattribute__:
+        for bit, name in enumerate(_INHERITABLE):
+            if getattr(cls, name, None) is getattr(base, name, None):
+                mask |= 1 << bit
+    _inherited_by_class[cls] = mask
+    return mask
 
 
 def _create_root(context_id: int) -> None:
@@ -337,13 +403,11 @@ def _create_root(context_id: int) -> None:
     _roots[context_id] = root
 
 
-def _create_child(context_id: int, root_id: int) -> None:
+def _create_child(context_id: int, root_id: int) -> int:
     if _http_factory is not None:
-        _add_http(_http_factory(context_id, root_id), context_id, root_id)
-        return
+        return _add_http(_http_factory(context_id, root_id), context_id, root_id)
     if _stream_factory is not None:
-        _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
-        return
+        return _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
     root = _roots.get(root_id)
     if root is None:
         raise LookupError(f"no root context {root_id} (its creation failed, see above)")
@@ -351,13 +415,11 @@ def _create_child(context_id: int, root_id: int) -> None:
     if kind != ContextType.STREAM_CONTEXT:
         http = root.create_http_context(context_id)
         if http is not None:
-            _add_http(http, context_id, root_id)
-            return
+            return _add_http(http, context_id, root_id)
     if kind != ContextType.HTTP_CONTEXT:
         stream = root.create_stream_context(context_id)
         if stream is not None:
-            _add_stream(stream, context_id, root_id)
-            return
+            return _add_stream(stream, context_id, root_id)
     raise LookupError(
         f"{type(root).__name__} created no context for stream {context_id}: override "
         "create_http_context() (or create_stream_context() for TCP) to return one, or "
@@ -365,20 +427,22 @@ def _create_child(context_id: int, root_id: int) -> None:
     )
 
 
-def _add_http(context: object, context_id: int, root_id: int) -> None:
+def _add_http(context: object, context_id: int, root_id: int) -> int:
     if not isinstance(context, HttpContext):
         raise TypeError(f"the HTTP context factory returned {context!r}, not an HttpContext")
     context.context_id = context_id
     context.root_context_id = root_id
     _http[context_id] = context
+    return _inherited(context, HttpContext)
 
 
-def _add_stream(context: object, context_id: int, root_id: int) -> None:
+def _add_stream(context: object, context_id: int, root_id: int) -> int:
     if not isinstance(context, StreamContext):
         raise TypeError(f"the stream context factory returned {context!r}, not a StreamContext")
     context.context_id = context_id
     context.root_context_id = root_id
     _streams[context_id] = context
+    return _inherited(context, StreamContext)
 
 
 def on_done(context_id: int) -> int:
