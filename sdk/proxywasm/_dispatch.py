@@ -61,6 +61,11 @@ _INHERITABLE = (
 _INHERITABLE_NAMES = frozenset(_INHERITABLE)
 _ALL_INHERITED = (1 << len(_INHERITABLE)) - 1
 _inherited_by_class: dict[type, int] = {}
+# The registered HTTP/TCP factory when it is a plain subclass (no metaclass, __new__ or
+# __init__ of its own): its contexts are created without calling it, and need no checks.
+_plain_http: type[HttpContext] | None = None
+_plain_stream: type[StreamContext] | None = None
+_new = object.__new__
 
 _roots: dict[int, RootContext] = {}
 _http: dict[int, HttpContext] = {}
@@ -86,16 +91,18 @@ def set_root_context(factory: Callable[[int], RootContext]) -> None:
 
 def set_http_context(factory: Callable[[int, int], HttpContext]) -> None:
     """Register the HTTP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _http_factory
+    global _http_factory, _plain_http
     _check_factory(factory, "set_http_context")
     _http_factory = factory
+    _plain_http = None
 
 
 def set_stream_context(factory: Callable[[int, int], StreamContext]) -> None:
     """Register the TCP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _stream_factory
+    global _stream_factory, _plain_stream
     _check_factory(factory, "set_stream_context")
     _stream_factory = factory
+    _plain_stream = None
 
 
 def registered() -> bool:
@@ -104,16 +111,31 @@ def registered() -> bool:
 
 
 def prepare() -> None:
-    """Work out, at build time, which callbacks the registered context classes inherit."""
-    for factory, base in ((_http_factory, HttpContext), (_stream_factory, StreamContext)):
-        if isinstance(factory, type) and issubclass(factory, base):
-            _class_inherited(factory, base)
+    """After the filter's import: find which callbacks its context classes inherit, and
+    whether its factories are plain classes whose contexts can be made without calling them."""
+    global _plain_http, _plain_stream
+    _plain_http = _plain_class(_http_factory, HttpContext)
+    _plain_stream = None
+    if _http_factory is None:
+        _plain_stream = _plain_class(_stream_factory, StreamContext)
+
+
+def _plain_class(factory: object, base: type[HttpContext] | type[StreamContext]) -> type | None:
+    if not (isinstance(factory, type) and issubclass(factory, base)):
+        return None
+    _class_inherited(factory, base)
+    plain = (
+        type(factory) is type
+        and factory.__new__ is object.__new__
+        and factory.__init__ is base.__init__
+    )
+    return factory if plain else None
 
 
 def reset() -> None:
     """Forget every factory, context and pending callout (for tests and the emulator)."""
-    global _root_factory, _http_factory, _stream_factory
-    _root_factory = _http_factory = _stream_factory = None
+    global _root_factory, _http_factory, _stream_factory, _plain_http, _plain_stream
+    _root_factory = _http_factory = _stream_factory = _plain_http = _plain_stream = None
     _roots.clear()
     _http.clear()
     _streams.clear()
@@ -360,6 +382,20 @@ def on_context_create(context_id: int, parent_context_id: int) -> int:
         _create_root(context_id)
         return 0
     try:
+        http = _plain_http
+        if http is not None:
+            context = _new(http)
+            context.context_id = context_id
+            context.root_context_id = parent_context_id
+            _http[context_id] = context
+            return _inherited_by_class[http]
+        stream = _plain_stream
+        if stream is not None:
+            connection = _new(stream)
+            connection.context_id = context_id
+            connection.root_context_id = parent_context_id
+            _streams[context_id] = connection
+            return _inherited_by_class[stream]
         return _create_child(context_id, parent_context_id)
     except BaseException as exc:
         _report(exc, f"creating context {context_id} failed; its stream will fail closed")
@@ -475,9 +511,8 @@ def on_delete(context_id: int) -> None:
     """Forget a context (and close the coroutines it awaits); the host will not call it again."""
     if _registry.awaiting:
         _forget_awaiting(context_id)
-    _http.pop(context_id, None)
-    _streams.pop(context_id, None)
-    _roots.pop(context_id, None)
+    if _http.pop(context_id, None) is None and _streams.pop(context_id, None) is None:
+        _roots.pop(context_id, None)
 
 
 # Root context callbacks
