@@ -602,9 +602,13 @@ def on_new_connection(context_id: int) -> int:
     try:
         context = _streams[context_id]
         action = context.on_new_connection()
-        if action.__class__ is Action:
-            context._paused = _DOWNSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _DOWNSTREAM
+            return _PAUSE
         return _other_result(context, action, _DOWNSTREAM, "on_new_connection")
     except BaseException as exc:
         return _stream_failed(context_id, "on_new_connection", exc)
@@ -615,9 +619,13 @@ def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> i
     try:
         context = _streams[context_id]
         action = context.on_downstream_data(data_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _DOWNSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _DOWNSTREAM
+            return _PAUSE
         return _other_result(context, action, _DOWNSTREAM, "on_downstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_downstream_data", exc)
@@ -628,9 +636,13 @@ def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int
     try:
         context = _streams[context_id]
         action = context.on_upstream_data(data_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _UPSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _UPSTREAM
+            return _PAUSE
         return _other_result(context, action, _UPSTREAM, "on_upstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_upstream_data", exc)
@@ -666,9 +678,13 @@ def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) ->
     try:
         context = _http[context_id]
         action = context.on_http_request_headers(num_headers, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_headers", exc)
@@ -679,9 +695,13 @@ def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_request_body(body_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_body", exc)
@@ -692,9 +712,13 @@ def on_request_trailers(context_id: int, num_trailers: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_request_trailers(num_trailers)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_trailers", exc)
@@ -705,9 +729,13 @@ def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -
     try:
         context = _http[context_id]
         action = context.on_http_response_headers(num_headers, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_headers", exc)
@@ -718,9 +746,13 @@ def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int
     try:
         context = _http[context_id]
         action = context.on_http_response_body(body_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_body", exc)
@@ -731,9 +763,13 @@ def on_response_trailers(context_id: int, num_trailers: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_response_trailers(num_trailers)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_trailers", exc)
