@@ -6,8 +6,11 @@
  *
  * A callback the context's class inherits from the SDK never enters Python: when
  * `on_context_create` creates an HTTP or TCP context it returns a mask of the callbacks the
- * class inherits (bit i is `INHERITED_*` below, the order of `_dispatch._INHERITABLE`), kept
- * here per context id, and those callbacks are answered with the SDK's default.
+ * class inherits (bit i is `_dispatch._INHERITABLE[i]`, see the enum below), kept
+ * here per context id, and those callbacks are answered with the SDK's default. A stream
+ * callback the class overrides is called on the context object itself (no dispatcher frame)
+ * unless the context's stream is paused; only an answer other than CONTINUE, or an exception,
+ * goes back to `_dispatch.finish_direct`.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,18 +52,44 @@ static const char *const callback_names[CB_COUNT] = {CALLBACKS(AS_NAME)};
 
 static PyObject *callbacks[CB_COUNT];
 
+/* Bit positions in the inherited-callback mask: the order of `_dispatch._INHERITABLE`. */
+enum {
+    REQUEST_HEADERS, REQUEST_BODY, REQUEST_TRAILERS,
+    RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS,
+    NEW_CONNECTION, DOWNSTREAM_DATA, UPSTREAM_DATA,
+    DOWNSTREAM_CLOSE, UPSTREAM_CLOSE, DONE, LOG,
+};
+
+/* Stream callbacks the runtime calls on the context object itself (see `call_direct`): the
+ * first DIRECT_COUNT names of `_dispatch._INHERITABLE`, the first FIRST_TCP of them HTTP. */
+enum { FIRST_TCP = NEW_CONNECTION, DIRECT_COUNT = UPSTREAM_DATA + 1 };
+static PyObject *direct_names[DIRECT_COUNT];
+static PyObject *http_contexts, *tcp_contexts, *action_continue, *finish_direct, *paused_name;
+
+static PyObject *bind(PyObject *dispatch, const char *name) {
+    return PyObject_GetAttrString(dispatch, name);
+}
+
 int pywasm_bind_callbacks(void) {
     PyObject *dispatch = PyImport_ImportModule("proxywasm._dispatch");
     if (dispatch == NULL) return -1;
-    for (int i = 0; i < CB_COUNT; i++) {
-        callbacks[i] = PyObject_GetAttrString(dispatch, callback_names[i]);
-        if (callbacks[i] == NULL) {
-            Py_DECREF(dispatch);
-            return -1;
-        }
-    }
+    int failed = 0;
+    for (int i = 0; i < CB_COUNT && !failed; i++)
+        failed = (callbacks[i] = bind(dispatch, callback_names[i])) == NULL;
+    PyObject *names = failed ? NULL : bind(dispatch, "_INHERITABLE");
+    failed = names == NULL || !PyTuple_Check(names) || PyTuple_GET_SIZE(names) < DIRECT_COUNT;
+    for (int i = 0; i < DIRECT_COUNT && !failed; i++)
+        direct_names[i] = Py_NewRef(PyTuple_GET_ITEM(names, i));
+    Py_XDECREF(names);
+    failed = failed || (http_contexts = bind(dispatch, "_http")) == NULL ||
+             (tcp_contexts = bind(dispatch, "_streams")) == NULL ||
+             (action_continue = bind(dispatch, "_CONTINUE")) == NULL ||
+             (finish_direct = bind(dispatch, "finish_direct")) == NULL ||
+             (paused_name = PyUnicode_InternFromString("_paused")) == NULL;
     Py_DECREF(dispatch);
-    return 0;
+    if (failed && !PyErr_Occurred())
+        PyErr_SetString(PyExc_TypeError, "proxywasm._dispatch._INHERITABLE is too short");
+    return failed ? -1 : 0;
 }
 
 /* The context id of the last callback, as a Python int: a request's callbacks (create,
@@ -107,23 +136,6 @@ static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_
     }
     return (int32_t)value;
 }
-
-/* Bits of the inherited-callback mask; the order of `proxywasm._dispatch._INHERITABLE`. */
-enum {
-    INHERITED_REQUEST_HEADERS = 1 << 0,
-    INHERITED_REQUEST_BODY = 1 << 1,
-    INHERITED_REQUEST_TRAILERS = 1 << 2,
-    INHERITED_RESPONSE_HEADERS = 1 << 3,
-    INHERITED_RESPONSE_BODY = 1 << 4,
-    INHERITED_RESPONSE_TRAILERS = 1 << 5,
-    INHERITED_NEW_CONNECTION = 1 << 6,
-    INHERITED_DOWNSTREAM_DATA = 1 << 7,
-    INHERITED_UPSTREAM_DATA = 1 << 8,
-    INHERITED_DOWNSTREAM_CLOSE = 1 << 9,
-    INHERITED_UPSTREAM_CLOSE = 1 << 10,
-    INHERITED_DONE = 1 << 11,
-    INHERITED_LOG = 1 << 12,
-};
 
 /* One context's entry: the callbacks it inherits, and whether its last stream callback that
  * reached Python paused (then every stream callback goes to Python, which tracks the pause). */
@@ -186,11 +198,11 @@ void pywasm_set_inherited(uint32_t id, uint32_t inherited) {
 static void forget(uint32_t id) {
     entry_t *entry = find(id);
     if (entry == NULL) return;
-    uint32_t hole = (uint32_t)(entry - entries);
-    for (uint32_t i = (hole + 1) & (capacity - 1); entries[i].id != 0; i = (i + 1) & (capacity - 1)) {
+    uint32_t mask = capacity - 1, hole = (uint32_t)(entry - entries);
+    for (uint32_t i = (hole + 1) & mask; entries[i].id != 0; i = (i + 1) & mask) {
         uint32_t home = slot_of(entries[i].id);
         /* Move the entry into the hole unless its home lies cyclically in (hole, i]. */
-        if (((i - home) & (capacity - 1)) >= ((i - hole) & (capacity - 1))) {
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
             entries[hole] = entries[i];
             hole = i;
         }
@@ -199,13 +211,85 @@ static void forget(uint32_t id) {
     used--;
 }
 
+/* The pending exception as one object (with its traceback), clearing it. */
+static PyObject *take_exception(void) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && traceback != NULL) PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value != NULL ? value : Py_NewRef(Py_None);
+}
+
+/* Call the overridden stream callback `index` on the context of `id` itself, as the
+ * dispatcher's function would: CONTINUE with nothing paused is answered here; any other
+ * result or an exception goes to `_dispatch.finish_direct`. Without a context, `which`. */
+static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint32_t b,
+                           uint32_t c) {
+    PyObject *id_object = context_object(id);
+    if (id_object == NULL) {
+        PyErr_Print();
+        return 0;
+    }
+    PyObject *contexts = index < FIRST_TCP ? http_contexts : tcp_contexts;
+    PyObject *context = PyDict_GetItemWithError(contexts, id_object);
+    if (context == NULL) {
+        Py_DECREF(id_object);
+        if (PyErr_Occurred()) PyErr_Print();
+        return dispatch(which, nargs, id, b, c, 0, 0);
+    }
+    Py_INCREF(context);
+    PyObject *args[3] = {context, NULL, NULL};
+    size_t count = 1;
+    if (nargs >= 2 && (args[count++] = PyLong_FromUnsignedLong(b)) == NULL) count = 0;
+    if (count && nargs == 3) args[count++] = Py_NewRef(c ? Py_True : Py_False);
+    PyObject *result =
+        count ? PyObject_VectorcallMethod(direct_names[index], args, count, NULL) : NULL;
+    for (size_t i = 1; i < count; i++) Py_DECREF(args[i]);
+    int32_t action = -1;
+    if (result == action_continue) {
+        PyObject *paused = PyObject_GetAttr(context, paused_name);
+        if (paused != NULL &&
+            (paused == Py_None || PyObject_SetAttr(context, paused_name, Py_None) == 0))
+            action = 0;
+        Py_XDECREF(paused);
+    }
+    if (action != 0) {
+        PyObject *error = result == NULL || result == action_continue ? take_exception()
+                                                                      : Py_NewRef(Py_None);
+        PyObject *index_object = PyLong_FromLong(index);
+        PyObject *answer = NULL;
+        if (index_object != NULL) {
+            PyObject *finish_args[4] = {id_object, index_object,
+                                        result != NULL ? result : Py_None, error};
+            answer = PyObject_Vectorcall(finish_direct, finish_args, 4, NULL);
+            Py_DECREF(index_object);
+        }
+        Py_DECREF(error);
+        long value = answer == NULL ? -1 : PyLong_AsLong(answer);
+        Py_XDECREF(answer);
+        if (value == -1 && PyErr_Occurred()) {
+            PyErr_Print();
+            value = 0;
+        }
+        action = (int32_t)value;
+    }
+    Py_XDECREF(result);
+    Py_DECREF(context);
+    Py_DECREF(id_object);
+    return action;
+}
+
 /* A stream callback: CONTINUE (0) straight away when the context inherits it and is not
- * paused; otherwise Python, whose answer says whether the stream is now paused. */
-static int32_t stream_callback(int which, uint32_t bit, size_t nargs, uint32_t id, uint32_t b,
+ * paused; the context's own method when it overrides it and is not paused; otherwise the
+ * dispatcher. The answer says whether the stream is now paused. */
+static int32_t stream_callback(int which, int index, size_t nargs, uint32_t id, uint32_t b,
                                uint32_t c) {
     entry_t *entry = find(id);
-    if (entry != NULL && !entry->paused && (entry->inherited & bit)) return 0;
-    int32_t action = dispatch(which, nargs, id, b, c, 0, 0);
+    if (entry != NULL && !entry->paused && (entry->inherited & (1u << index))) return 0;
+    int32_t action = entry != NULL && !entry->paused ? call_direct(which, index, nargs, id, b, c)
+                                                     : dispatch(which, nargs, id, b, c, 0, 0);
     entry = find(id); /* the callback may have added or moved entries */
     if (entry != NULL) entry->paused = action != 0;
     return action;
@@ -231,14 +315,14 @@ static int32_t inherited_or_dispatch(int which, uint32_t bit, size_t nargs, uint
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c) { dispatch(CB_##name, 3, a, b, c, 0, 0); }
 #define VOID5(name) \
     PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t e) { dispatch(CB_##name, 5, a, b, c, d, e); }
-#define STREAM1(name, bit) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return stream_callback(CB_##name, bit, 1, a, 0, 0); }
-#define STREAM2(name, bit) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return stream_callback(CB_##name, bit, 2, a, b, 0); }
-#define STREAM3(name, bit) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b, uint32_t c) { return stream_callback(CB_##name, bit, 3, a, b, c); }
-#define CLOSE2(name, bit) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { inherited_or_dispatch(CB_##name, bit, 2, a, b, 0); }
+#define STREAM1(name, index) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return stream_callback(CB_##name, index, 1, a, 0, 0); }
+#define STREAM2(name, index) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return stream_callback(CB_##name, index, 2, a, b, 0); }
+#define STREAM3(name, index) \
+    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b, uint32_t c) { return stream_callback(CB_##name, index, 3, a, b, c); }
+#define CLOSE2(name, index) \
+    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { inherited_or_dispatch(CB_##name, 1u << index, 2, a, b, 0); }
 
 /* Lifecycle and configuration */
 PYWASM_EXPORT(proxy_on_context_create) void proxy_on_context_create(uint32_t id, uint32_t parent) {
@@ -250,28 +334,28 @@ EXPORT2(on_configure)
 VOID1(on_tick)
 VOID2(on_queue_ready)
 PYWASM_EXPORT(proxy_on_done) int32_t proxy_on_done(uint32_t id) {
-    return inherited_or_dispatch(CB_on_done, INHERITED_DONE, 1, id, 0, 1);
+    return inherited_or_dispatch(CB_on_done, 1u << DONE, 1, id, 0, 1);
 }
 PYWASM_EXPORT(proxy_on_log) void proxy_on_log(uint32_t id) {
-    inherited_or_dispatch(CB_on_log, INHERITED_LOG, 1, id, 0, 0);
+    inherited_or_dispatch(CB_on_log, 1u << LOG, 1, id, 0, 0);
 }
 PYWASM_EXPORT(proxy_on_delete) void proxy_on_delete(uint32_t id) {
     dispatch(CB_on_delete, 1, id, 0, 0, 0, 0);
     forget(id);
 }
 /* TCP */
-STREAM1(on_new_connection, INHERITED_NEW_CONNECTION)
-STREAM3(on_downstream_data, INHERITED_DOWNSTREAM_DATA)
-CLOSE2(on_downstream_connection_close, INHERITED_DOWNSTREAM_CLOSE)
-STREAM3(on_upstream_data, INHERITED_UPSTREAM_DATA)
-CLOSE2(on_upstream_connection_close, INHERITED_UPSTREAM_CLOSE)
+STREAM1(on_new_connection, NEW_CONNECTION)
+STREAM3(on_downstream_data, DOWNSTREAM_DATA)
+CLOSE2(on_downstream_connection_close, DOWNSTREAM_CLOSE)
+STREAM3(on_upstream_data, UPSTREAM_DATA)
+CLOSE2(on_upstream_connection_close, UPSTREAM_CLOSE)
 /* HTTP */
-STREAM3(on_request_headers, INHERITED_REQUEST_HEADERS)
-STREAM3(on_request_body, INHERITED_REQUEST_BODY)
-STREAM2(on_request_trailers, INHERITED_REQUEST_TRAILERS)
-STREAM3(on_response_headers, INHERITED_RESPONSE_HEADERS)
-STREAM3(on_response_body, INHERITED_RESPONSE_BODY)
-STREAM2(on_response_trailers, INHERITED_RESPONSE_TRAILERS)
+STREAM3(on_request_headers, REQUEST_HEADERS)
+STREAM3(on_request_body, REQUEST_BODY)
+STREAM2(on_request_trailers, REQUEST_TRAILERS)
+STREAM3(on_response_headers, RESPONSE_HEADERS)
+STREAM3(on_response_body, RESPONSE_BODY)
+STREAM2(on_response_trailers, RESPONSE_TRAILERS)
 /* Callouts, gRPC and foreign functions */
 VOID5(on_http_call_response)
 VOID3(on_grpc_receive_initial_metadata)

@@ -59,6 +59,11 @@ _INHERITABLE = (
     "on_log",
 )
 _INHERITABLE_NAMES = frozenset(_INHERITABLE)
+# The runtime calls the first nine (the stream callbacks, HTTP then TCP) on the context itself
+# when it overrides them, and hands any answer but CONTINUE to ``finish_direct``.
+_DIRECT_STREAMS = (*(StreamType.HTTP_REQUEST,) * 3, *(StreamType.HTTP_RESPONSE,) * 3,
+                   StreamType.DOWNSTREAM, StreamType.DOWNSTREAM, StreamType.UPSTREAM)
+_FIRST_TCP = 6
 _ALL_INHERITED = (1 << len(_INHERITABLE)) - 1
 _inherited_by_class: dict[type, int] = {}
 # The registered HTTP/TCP factory when it is a plain subclass (no metaclass, __new__ or
@@ -773,6 +778,27 @@ def on_response_trailers(context_id: int, num_trailers: int) -> int:
         return _other_result(context, action, _RESPONSE, "on_http_response_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_trailers", exc)
+
+
+def finish_direct(context_id: int, index: int, result: object, error: BaseException | None) -> int:
+    """Finish stream callback ``_INHERITABLE[index]``, which the runtime called on the context
+    itself, as the functions above would: it returned ``result`` (not a plain CONTINUE) or
+    raised ``error``."""
+    callback = _INHERITABLE[index]
+    http = index < _FIRST_TCP
+    try:
+        if error is not None:
+            raise error
+        context: HttpContext | StreamContext = _http[context_id] if http else _streams[context_id]
+        if result is _CONTINUE:
+            context._paused = None
+            return _CONTINUE
+        if result is _PAUSE:
+            context._paused = _DIRECT_STREAMS[index]
+            return _PAUSE
+        return _other_result(context, result, _DIRECT_STREAMS[index], callback)
+    except BaseException as exc:
+        return (_http_failed if http else _stream_failed)(context_id, callback, exc)
 
 
 # Callouts: the host reports them to the plugin context; hand them to the context that made them
