@@ -242,6 +242,16 @@ U32_CALL(close_stream, proxy_close_stream)
 U32_CALL(grpc_cancel, proxy_grpc_cancel)
 U32_CALL(grpc_close, proxy_grpc_close)
 
+/* Not a host call: tells the runtime which callbacks a context inherits (callbacks.c). */
+FASTCALL(set_inherited_callbacks) {
+    uint32_t context_id, inherited;
+    if (check_nargs(nargs, 2, "set_inherited_callbacks") < 0 || arg_u32(args[0], &context_id) < 0 ||
+        arg_u32(args[1], &inherited) < 0)
+        return NULL;
+    pywasm_set_inherited(context_id, inherited);
+    Py_RETURN_NONE;
+}
+
 FASTCALL(done) {
     if (check_nargs(nargs, 0, "done") < 0) return NULL;
     CHECK(proxy_done(), "proxy_done");
@@ -659,6 +669,7 @@ static PyMethodDef hostcall_methods[] = {
     ENTRY(get_current_time_nanoseconds),
     ENTRY(set_tick_period_milliseconds),
     ENTRY(done),
+    ENTRY(set_inherited_callbacks),
     ENTRY(set_effective_context),
     ENTRY(get_buffer_bytes),
     ENTRY(set_buffer_bytes),

@@ -12,6 +12,9 @@ PyMODINIT_FUNC PyInit__proxywasm(void);
 /* Looks up the SDK's callback functions once, after the filter is imported (callbacks.c). */
 int pywasm_bind_callbacks(void);
 
+/* Records the callbacks context `id` inherits from the SDK, answered without Python (callbacks.c). */
+void pywasm_set_inherited(uint32_t id, uint32_t inherited);
+
 /* Points every stubbed WASI function back at its stub (wasi_stubs.c). */
 void pywasm_reset_wasi_overrides(void);
 

@@ -123,6 +123,39 @@ def test_set_http_context_without_root(host: FakeHost) -> None:
     assert dispatch._http[STREAM].root_context_id == ROOT
 
 
+class Tagging(HttpContext):
+    """Overrides no __init__: the prepared dispatcher creates it without calling the class."""
+
+    def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+        self.set_http_request_header("x-context", f"{self.context_id}/{self.root_context_id}")
+        return Action.CONTINUE
+
+
+class Counting(Tagging):
+    """Has its own __init__, which must still run for every context."""
+
+    created = 0
+
+    def __init__(self, context_id: int, root_context_id: int) -> None:
+        super().__init__(context_id, root_context_id)
+        Counting.created += 1
+
+
+@pytest.mark.parametrize("factory", [Tagging, Counting])
+def test_prepared_http_class_gets_its_ids_and_callbacks(
+    host: FakeHost, factory: type[Tagging]
+) -> None:
+    proxywasm.set_http_context(factory)
+    dispatch.prepare()
+    created = Counting.created
+    dispatch.on_context_create(ROOT, 0)
+    dispatch.on_context_create(STREAM, ROOT)
+    assert type(dispatch._http[STREAM]) is factory
+    assert dispatch.on_request_headers(STREAM, 0, 1) == Action.CONTINUE
+    assert host.maps[MapType.HTTP_REQUEST_HEADERS] == [("x-context", f"{STREAM}/{ROOT}")]
+    assert Counting.created == created + (factory is Counting)
+
+
 def test_on_vm_start_exception_returns_false(host: FakeHost) -> None:
     class Broken(RootContext):
         def on_vm_start(self, vm_configuration_size: int) -> bool:

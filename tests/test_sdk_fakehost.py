@@ -71,6 +71,9 @@ class FakeHost:
     def set_effective_context(self, context_id: int, /) -> None:
         self._call("set_effective_context", context_id)
 
+    def set_inherited_callbacks(self, context_id: int, inherited: int, /) -> None:
+        self._call("set_inherited_callbacks", context_id, inherited)
+
     def get_buffer_bytes(self, buffer_type: int, start: int, max_size: int, /) -> bytes | None:
         self._call("get_buffer_bytes", buffer_type, start, max_size)
         data = self.buffers.get(buffer_type)

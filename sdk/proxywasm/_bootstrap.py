@@ -83,6 +83,7 @@ def initialize(spec: str) -> None:
             "proxywasm.set_http_context(...) at module level"
         )
         _fail(_report("no_context", file, None, message, None), None)
+    _dispatch.prepare()
     sys.path_importer_cache.clear()
     sys.meta_path.append(NotBundledFinder())
     gc.collect()

@@ -40,6 +40,38 @@ _root_factory: Callable[[int], RootContext] | None = None
 _http_factory: Callable[[int, int], HttpContext] | None = None
 _stream_factory: Callable[[int, int], StreamContext] | None = None
 
+# Callbacks the C runtime answers itself with the SDK's default when the context's class
+# inherits them: bit i of the mask ``on_context_create`` returns stands for _INHERITABLE[i]
+# (the order of runtime/callbacks.c).
+_INHERITABLE = (
+    "on_http_request_headers",
+    "on_http_request_body",
+    "on_http_request_trailers",
+    "on_http_response_headers",
+    "on_http_response_body",
+    "on_http_response_trailers",
+    "on_new_connection",
+    "on_downstream_data",
+    "on_upstream_data",
+    "on_downstream_close",
+    "on_upstream_close",
+    "on_done",
+    "on_log",
+)
+_INHERITABLE_NAMES = frozenset(_INHERITABLE)
+# The runtime calls the first nine (the stream callbacks, HTTP then TCP) on the context itself
+# when it overrides them, and hands any answer but CONTINUE to ``finish_direct``.
+_DIRECT_STREAMS = (*(StreamType.HTTP_REQUEST,) * 3, *(StreamType.HTTP_RESPONSE,) * 3,
+                   StreamType.DOWNSTREAM, StreamType.DOWNSTREAM, StreamType.UPSTREAM)
+_FIRST_TCP = 6
+_ALL_INHERITED = (1 << len(_INHERITABLE)) - 1
+_inherited_by_class: dict[type, int] = {}
+# The registered HTTP/TCP factory when it is a plain subclass (no metaclass, __new__ or
+# __init__ of its own): its contexts are created without calling it, and need no checks.
+_plain_http: type[HttpContext] | None = None
+_plain_stream: type[StreamContext] | None = None
+_new = object.__new__
+
 _roots: dict[int, RootContext] = {}
 _http: dict[int, HttpContext] = {}
 _streams: dict[int, StreamContext] = {}
@@ -64,16 +96,18 @@ def set_root_context(factory: Callable[[int], RootContext]) -> None:
 
 def set_http_context(factory: Callable[[int, int], HttpContext]) -> None:
     """Register the HTTP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _http_factory
+    global _http_factory, _plain_http
     _check_factory(factory, "set_http_context")
     _http_factory = factory
+    _plain_http = None
 
 
 def set_stream_context(factory: Callable[[int, int], StreamContext]) -> None:
     """Register the TCP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _stream_factory
+    global _stream_factory, _plain_stream
     _check_factory(factory, "set_stream_context")
     _stream_factory = factory
+    _plain_stream = None
 
 
 def registered() -> bool:
@@ -81,13 +115,36 @@ def registered() -> bool:
     return _root_factory is not None or _http_factory is not None or _stream_factory is not None
 
 
+def prepare() -> None:
+    """After the filter's import: find which callbacks its context classes inherit, and
+    whether its factories are plain classes whose contexts can be made without calling them."""
+    global _plain_http, _plain_stream
+    _plain_http = _plain_class(_http_factory, HttpContext)
+    _plain_stream = None
+    if _http_factory is None:
+        _plain_stream = _plain_class(_stream_factory, StreamContext)
+
+
+def _plain_class(factory: object, base: type[HttpContext] | type[StreamContext]) -> type | None:
+    if not (isinstance(factory, type) and issubclass(factory, base)):
+        return None
+    _class_inherited(factory, base)
+    plain = (
+        type(factory) is type
+        and factory.__new__ is object.__new__
+        and factory.__init__ is base.__init__
+    )
+    return factory if plain else None
+
+
 def reset() -> None:
     """Forget every factory, context and pending callout (for tests and the emulator)."""
-    global _root_factory, _http_factory, _stream_factory
-    _root_factory = _http_factory = _stream_factory = None
+    global _root_factory, _http_factory, _stream_factory, _plain_http, _plain_stream
+    _root_factory = _http_factory = _stream_factory = _plain_http = _plain_stream = None
     _roots.clear()
     _http.clear()
     _streams.clear()
+    _inherited_by_class.clear()
     _registry.clear()
 
 
@@ -167,6 +224,7 @@ def _http_failed(context_id: int, callback: str, exc: BaseException) -> int:
         )
         root_id = context.root_context_id
     _http[context_id] = HttpContext(context_id, root_id)
+    _inherit_all(context_id)
     try:
         _host.send_local_response(_FAILURE_STATUS, _FAILURE_DETAILS, _FAILURE_BODY, (), -1)
     except BaseException as send_error:
@@ -199,8 +257,17 @@ def _stream_failed(context_id: int, callback: str, exc: BaseException) -> int:
         )
         root_id = context.root_context_id
     _streams[context_id] = StreamContext(context_id, root_id)
+    _inherit_all(context_id)
     _close(StreamType.DOWNSTREAM)
     return _PAUSE
+
+
+def _inherit_all(context_id: int) -> None:
+    """Tell the runtime the replacement context inherits every callback (it answers them)."""
+    try:
+        _host.set_inherited_callbacks(context_id, _ALL_INHERITED)
+    except BaseException as exc:
+        _report(exc, f"context {context_id}: its callbacks keep reaching Python")
 
 
 def _close(stream_type: StreamType) -> None:
@@ -310,15 +377,55 @@ def _find(context_id: int) -> RootContext | HttpContext | StreamContext | None:
     return context
 
 
-def on_context_create(context_id: int, parent_context_id: int) -> None:
-    """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``."""
+def on_context_create(context_id: int, parent_context_id: int) -> int:
+    """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``.
+
+    Returns the mask of callbacks the new HTTP/TCP context inherits (0 for a root context or
+    a failure): the C runtime answers those itself, without calling Python.
+    """
     if parent_context_id == 0:
         _create_root(context_id)
-        return
+        return 0
     try:
-        _create_child(context_id, parent_context_id)
+        http = _plain_http
+        if http is not None:
+            context = _new(http)
+            context.context_id = context_id
+            context.root_context_id = parent_context_id
+            _http[context_id] = context
+            return _inherited_by_class[http]
+        stream = _plain_stream
+        if stream is not None:
+            connection = _new(stream)
+            connection.context_id = context_id
+            connection.root_context_id = parent_context_id
+            _streams[context_id] = connection
+            return _inherited_by_class[stream]
+        return _create_child(context_id, parent_context_id)
     except BaseException as exc:
         _report(exc, f"creating context {context_id} failed; its stream will fail closed")
+        return 0
+
+
+def _inherited(context: Context, base: type[Context]) -> int:
+    """The mask of callbacks ``context`` inherits from ``base`` (HttpContext or StreamContext).
+
+    Computed once per class; a callback set on the instance itself counts as overridden.
+    """
+    mask = _inherited_by_class.get(type(context))
+    if mask is None:
+        mask = _class_inherited(type(context), base)
+    return mask if _INHERITABLE_NAMES.isdisjoint(context.__dict__) else 0
+
+
+def _class_inherited(cls: type[Context], base: type[Context]) -> int:
+    mask = 0
+    if cls.__getattribute__ is object.__getattribute__:
+        for bit, name in enumerate(_INHERITABLE):
+            if getattr(cls, name, None) is getattr(base, name, None):
+                mask |= 1 << bit
+    _inherited_by_class[cls] = mask
+    return mask
 
 
 def _create_root(context_id: int) -> None:
@@ -337,13 +444,11 @@ def _create_root(context_id: int) -> None:
     _roots[context_id] = root
 
 
-def _create_child(context_id: int, root_id: int) -> None:
+def _create_child(context_id: int, root_id: int) -> int:
     if _http_factory is not None:
-        _add_http(_http_factory(context_id, root_id), context_id, root_id)
-        return
+        return _add_http(_http_factory(context_id, root_id), context_id, root_id)
     if _stream_factory is not None:
-        _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
-        return
+        return _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
     root = _roots.get(root_id)
     if root is None:
         raise LookupError(f"no root context {root_id} (its creation failed, see above)")
@@ -351,13 +456,11 @@ def _create_child(context_id: int, root_id: int) -> None:
     if kind != ContextType.STREAM_CONTEXT:
         http = root.create_http_context(context_id)
         if http is not None:
-            _add_http(http, context_id, root_id)
-            return
+            return _add_http(http, context_id, root_id)
     if kind != ContextType.HTTP_CONTEXT:
         stream = root.create_stream_context(context_id)
         if stream is not None:
-            _add_stream(stream, context_id, root_id)
-            return
+            return _add_stream(stream, context_id, root_id)
     raise LookupError(
         f"{type(root).__name__} created no context for stream {context_id}: override "
         "create_http_context() (or create_stream_context() for TCP) to return one, or "
@@ -365,20 +468,22 @@ def _create_child(context_id: int, root_id: int) -> None:
     )
 
 
-def _add_http(context: object, context_id: int, root_id: int) -> None:
+def _add_http(context: object, context_id: int, root_id: int) -> int:
     if not isinstance(context, HttpContext):
         raise TypeError(f"the HTTP context factory returned {context!r}, not an HttpContext")
     context.context_id = context_id
     context.root_context_id = root_id
     _http[context_id] = context
+    return _inherited(context, HttpContext)
 
 
-def _add_stream(context: object, context_id: int, root_id: int) -> None:
+def _add_stream(context: object, context_id: int, root_id: int) -> int:
     if not isinstance(context, StreamContext):
         raise TypeError(f"the stream context factory returned {context!r}, not a StreamContext")
     context.context_id = context_id
     context.root_context_id = root_id
     _streams[context_id] = context
+    return _inherited(context, StreamContext)
 
 
 def on_done(context_id: int) -> int:
@@ -411,9 +516,8 @@ def on_delete(context_id: int) -> None:
     """Forget a context (and close the coroutines it awaits); the host will not call it again."""
     if _registry.awaiting:
         _forget_awaiting(context_id)
-    _http.pop(context_id, None)
-    _streams.pop(context_id, None)
-    _roots.pop(context_id, None)
+    if _http.pop(context_id, None) is None and _streams.pop(context_id, None) is None:
+        _roots.pop(context_id, None)
 
 
 # Root context callbacks
@@ -503,9 +607,13 @@ def on_new_connection(context_id: int) -> int:
     try:
         context = _streams[context_id]
         action = context.on_new_connection()
-        if action.__class__ is Action:
-            context._paused = _DOWNSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _DOWNSTREAM
+            return _PAUSE
         return _other_result(context, action, _DOWNSTREAM, "on_new_connection")
     except BaseException as exc:
         return _stream_failed(context_id, "on_new_connection", exc)
@@ -516,9 +624,13 @@ def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> i
     try:
         context = _streams[context_id]
         action = context.on_downstream_data(data_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _DOWNSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _DOWNSTREAM
+            return _PAUSE
         return _other_result(context, action, _DOWNSTREAM, "on_downstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_downstream_data", exc)
@@ -529,9 +641,13 @@ def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int
     try:
         context = _streams[context_id]
         action = context.on_upstream_data(data_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _UPSTREAM if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _UPSTREAM
+            return _PAUSE
         return _other_result(context, action, _UPSTREAM, "on_upstream_data")
     except BaseException as exc:
         return _stream_failed(context_id, "on_upstream_data", exc)
@@ -567,9 +683,13 @@ def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) ->
     try:
         context = _http[context_id]
         action = context.on_http_request_headers(num_headers, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_headers", exc)
@@ -580,9 +700,13 @@ def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_request_body(body_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_body", exc)
@@ -593,9 +717,13 @@ def on_request_trailers(context_id: int, num_trailers: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_request_trailers(num_trailers)
-        if action.__class__ is Action:
-            context._paused = _REQUEST if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _REQUEST
+            return _PAUSE
         return _other_result(context, action, _REQUEST, "on_http_request_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_request_trailers", exc)
@@ -606,9 +734,13 @@ def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -
     try:
         context = _http[context_id]
         action = context.on_http_response_headers(num_headers, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_headers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_headers", exc)
@@ -619,9 +751,13 @@ def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int
     try:
         context = _http[context_id]
         action = context.on_http_response_body(body_size, end_of_stream != 0)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_body")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_body", exc)
@@ -632,12 +768,37 @@ def on_response_trailers(context_id: int, num_trailers: int) -> int:
     try:
         context = _http[context_id]
         action = context.on_http_response_trailers(num_trailers)
-        if action.__class__ is Action:
-            context._paused = _RESPONSE if action else None
-            return action
+        if action is _CONTINUE:
+            if context._paused is not None:
+                context._paused = None
+            return _CONTINUE
+        if action is _PAUSE:
+            context._paused = _RESPONSE
+            return _PAUSE
         return _other_result(context, action, _RESPONSE, "on_http_response_trailers")
     except BaseException as exc:
         return _http_failed(context_id, "on_http_response_trailers", exc)
+
+
+def finish_direct(context_id: int, index: int, result: object, error: BaseException | None) -> int:
+    """Finish stream callback ``_INHERITABLE[index]``, which the runtime called on the context
+    itself, as the functions above would: it returned ``result`` (not a plain CONTINUE) or
+    raised ``error``."""
+    callback = _INHERITABLE[index]
+    http = index < _FIRST_TCP
+    try:
+        if error is not None:
+            raise error
+        context: HttpContext | StreamContext = _http[context_id] if http else _streams[context_id]
+        if result is _CONTINUE:
+            context._paused = None
+            return _CONTINUE
+        if result is _PAUSE:
+            context._paused = _DIRECT_STREAMS[index]
+            return _PAUSE
+        return _other_result(context, result, _DIRECT_STREAMS[index], callback)
+    except BaseException as exc:
+        return (_http_failed if http else _stream_failed)(context_id, callback, exc)
 
 
 # Callouts: the host reports them to the plugin context; hand them to the context that made them

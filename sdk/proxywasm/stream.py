@@ -28,6 +28,8 @@ class StreamContext(Context):
     root_context_id: int
 
     def __init__(self, context_id: int, root_context_id: int) -> None:
+        # _dispatch.on_context_create sets these two without calling __init__ when a
+        # subclass does not override it: keep both in step.
         super().__init__(context_id)
         self.root_context_id = root_context_id
 

@@ -112,6 +112,11 @@ class EmulatedHostModule:
         self._run("set_effective_context",
                   lambda: self._state.set_effective_context(_u32(context_id)))
 
+    def set_inherited_callbacks(self, context_id: int, inherited: int, /) -> None:
+        """Not a host call: this engine runs every callback in Python, so nothing is skipped."""
+        _u32(context_id)
+        _u32(inherited)
+
     def get_buffer_bytes(self, buffer_type: int, start: int, max_size: int, /) -> bytes | None:
         """proxy_get_buffer_bytes."""
         result = self._run("get_buffer_bytes", lambda: self._state.get_buffer_bytes(
@@ -446,6 +451,7 @@ class SourceEngine:
             sys.path.remove(str(search_root))
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
+        _dispatch.prepare()
         if not _dispatch.registered():
             raise RuntimeError(
                 f"{self.path}: the filter registered no context; call "
