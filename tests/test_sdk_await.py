@@ -242,3 +242,22 @@ def test_async_on_tick_awaits_a_call(host: FakeHost) -> None:
     answer(host, 1, "200", b"v2")
     assert bodies == [b"v2"]
     assert host.called("continue_stream") == []
+
+
+def test_body_arriving_while_a_coroutine_awaits_is_held_for_it(host: FakeHost) -> None:
+    chunks: list[int] = []
+
+    class Inspect(HttpContext):
+        async def on_http_request_body(self, body_size: int, end_of_stream: bool) -> Action:
+            chunks.append(body_size)
+            await self.http_call("auth", CALL_HEADERS)
+            return Action.CONTINUE
+
+    open_stream(host, Inspect)
+    assert dispatch.on_request_body(STREAM, 10, 0) == Action.PAUSE
+    assert dispatch.on_request_body(STREAM, 25, 1) == Action.PAUSE
+    assert dispatch.on_request_trailers(STREAM, 1) == Action.PAUSE
+    assert chunks == [10]
+    answer(host, 1, "200", b"")
+    assert host.called("continue_stream") == [(StreamType.HTTP_REQUEST,)]
+    assert dispatch.on_response_headers(STREAM, 2, 0) == Action.CONTINUE

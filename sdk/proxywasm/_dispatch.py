@@ -318,6 +318,7 @@ def _advance(
     error: BaseException | None,
 ) -> int:
     """Run ``coroutine`` to its next ``await`` (PAUSE: it waits for a callout) or its end."""
+    context._awaiting = False
     try:
         awaited = coroutine.send(value) if error is None else coroutine.throw(error)
     except StopIteration as finished:
@@ -335,6 +336,7 @@ def _advance(
     _registry.awaiting[awaited.token] = _registry.Awaiting(
         context.context_id, coroutine, stream, callback, awaited
     )
+    context._awaiting = True
     if stream is not None:
         context._paused = stream
     return _PAUSE
@@ -606,6 +608,8 @@ def on_new_connection(context_id: int) -> int:
     """A client connected."""
     try:
         context = _streams[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_new_connection()
         if action is _CONTINUE:
             if context._paused is not None:
@@ -623,6 +627,8 @@ def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> i
     """Data arrived from the client."""
     try:
         context = _streams[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_downstream_data(data_size, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -640,6 +646,8 @@ def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int
     """Data arrived from the server."""
     try:
         context = _streams[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_upstream_data(data_size, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -682,6 +690,8 @@ def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) ->
     """The request headers arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_request_headers(num_headers, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -699,6 +709,8 @@ def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     """Request body data arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_request_body(body_size, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -716,6 +728,8 @@ def on_request_trailers(context_id: int, num_trailers: int) -> int:
     """The request trailers arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_request_trailers(num_trailers)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -733,6 +747,8 @@ def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -
     """The response headers arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_response_headers(num_headers, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -750,6 +766,8 @@ def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int
     """Response body data arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_response_body(body_size, end_of_stream != 0)
         if action is _CONTINUE:
             if context._paused is not None:
@@ -767,6 +785,8 @@ def on_response_trailers(context_id: int, num_trailers: int) -> int:
     """The response trailers arrived."""
     try:
         context = _http[context_id]
+        if context._awaiting:
+            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
         action = context.on_http_response_trailers(num_trailers)
         if action is _CONTINUE:
             if context._paused is not None:

@@ -32,6 +32,8 @@ class Context:
     context_id: int
     _paused: StreamType | None = None
     """The stream a callback of this context paused and nobody resumed yet (None: none)."""
+    _awaiting: bool = False
+    """A coroutine callback of this context awaits a callout; its stream callbacks wait too."""
 
     def __init__(self, context_id: int) -> None:
         self.context_id = context_id
