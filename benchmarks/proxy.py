@@ -7,17 +7,14 @@ time is measured from process start to the first 200 on the listener, and from t
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import socket
-import subprocess
 import time
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
-from pywasm_filter.envoy import HttpBootstrap, WasmFilter, envoy_binary
+from pywasm_filter.envoy import Envoy, HttpBootstrap, WasmFilter
 
 from .variants import VM_STARTED, Variant
 
@@ -53,24 +50,22 @@ def _log_time(line: str) -> float | None:
     return datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S.%f").timestamp()
 
 
-class PinnedEnvoy:
+class PinnedEnvoy(Envoy):
     """Envoy serving a direct response through one variant's filter, on one core."""
 
     def __init__(self, variant: Variant, workdir: Path, concurrency: int = 1) -> None:
         self.variant = variant
-        self.workdir = workdir / f"{variant.name}-c{concurrency}"
-        self.concurrency = concurrency
-        self.port = _free_port()
+        port = _free_port()
+        filters = [] if variant.module is None else [WasmFilter(variant.module)]
+        config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
+        config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
+        super().__init__(config, workdir / f"{variant.name}-c{concurrency}",
+                         concurrency=concurrency, log_level="warn",
+                         command_prefix=["taskset", "-c", ENVOY_CORE])
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/"
         self.load_seconds = 0.0
         self.load_cpu_seconds = 0.0
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def _config(self) -> dict[str, object]:
-        filters = [] if self.variant.module is None else [WasmFilter(self.variant.module)]
-        config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
-        listener = config["static_resources"]["listeners"][0]
-        listener["address"]["socket_address"]["port_value"] = self.port
-        return config
 
     @property
     def pid(self) -> int:
@@ -78,31 +73,16 @@ class PinnedEnvoy:
         assert self._process is not None, "Envoy is not running"
         return self._process.pid
 
-    @property
-    def url(self) -> str:
-        """The listener's base URL."""
-        return f"http://127.0.0.1:{self.port}/"
-
     def start(self, timeout: float = 60.0) -> None:
         """Start Envoy and wait for the first 200; records the wall and CPU time it took.
 
         The CPU time (all of Envoy's threads) is the steadier figure on a busy machine.
         """
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        config_path = self.workdir / "envoy.json"
-        config_path.write_text(json.dumps(self._config()))
-        log_path = self.workdir / "envoy.log"
         started = time.monotonic()
-        with open(log_path, "wb") as log:
-            self._process = subprocess.Popen(
-                ["taskset", "-c", ENVOY_CORE, str(envoy_binary()), "-c", str(config_path),
-                 "--concurrency", str(self.concurrency), "--disable-hot-restart",
-                 "--log-level", "warn", "--component-log-level", "wasm:debug"],
-                stdout=log, stderr=subprocess.STDOUT,
-            )
+        process = self._launch()
         while time.monotonic() - started < timeout:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"Envoy ({self.variant.name}) exited: see {log_path}")
+            if process.poll() is not None:
+                raise RuntimeError(f"Envoy ({self.variant.name}) exited: see {self.log_path}")
             if _get_status(self.port) == 200:
                 self.load_seconds = time.monotonic() - started
                 self.load_cpu_seconds = self.cpu_seconds()
@@ -126,7 +106,7 @@ class PinnedEnvoy:
     def vm_to_first_callback(self) -> float | None:
         """Seconds from "Base Wasm created" to the filter's first log line, from Envoy's log."""
         created = first = None
-        for line in (self.workdir / "envoy.log").read_text(errors="replace").splitlines():
+        for line in self.log_path.read_text(errors="replace").splitlines():
             if created is None and _VM_CREATED in line:
                 created = _log_time(line)
             elif created is not None and VM_STARTED in line:
@@ -135,26 +115,3 @@ class PinnedEnvoy:
         if created is None or first is None:
             return None
         return first - created
-
-    def stop(self) -> None:
-        """Stop Envoy (SIGTERM, then SIGKILL)."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-
-    def __enter__(self) -> PinnedEnvoy:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from .errors import PywasmFilterError
 
@@ -227,13 +227,23 @@ class TcpBootstrap:
 class Envoy:
     """An Envoy process with a given bootstrap; a context manager that always stops it."""
 
-    def __init__(self, config: dict[str, Any], workdir: Path, *, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any],
+        workdir: Path,
+        *,
+        concurrency: int = 1,
+        log_level: str = "info",
+        command_prefix: Sequence[str] = (),
+    ) -> None:
         self.workdir = workdir
         self.config_path = workdir / "envoy.json"
         self.log_path = workdir / "envoy.log"
         self._admin_path = workdir / "admin.address"
         self._config = config
         self._concurrency = concurrency
+        self._log_level = log_level
+        self._command_prefix = list(command_prefix)
         self._process: subprocess.Popen[bytes] | None = None
         self.admin_url = ""
         self.url = ""
@@ -241,22 +251,27 @@ class Envoy:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start Envoy and wait until its listener accepts requests."""
+        process = self._launch()
+        try:
+            self._wait_until_ready(process, timeout)
+        except BaseException:
+            self.stop()  # also on Ctrl-C or SIGTERM while waiting: never leave Envoy behind
+            raise
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        """Write the bootstrap and start the process (``command_prefix`` first, e.g. taskset)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(json.dumps(self._config, indent=1))
         self._admin_path.unlink(missing_ok=True)
         with open(self.log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [str(envoy_binary()), "-c", str(self.config_path),
+                [*self._command_prefix, str(envoy_binary()), "-c", str(self.config_path),
                  "--concurrency", str(self._concurrency), "--disable-hot-restart",
-                 "--admin-address-path", str(self._admin_path), "--log-level", "info",
+                 "--admin-address-path", str(self._admin_path), "--log-level", self._log_level,
                  "--component-log-level", "wasm:debug"],
                 stdout=log, stderr=subprocess.STDOUT,
             )
-        try:
-            self._wait_until_ready(self._process, timeout)
-        except BaseException:
-            self.stop()  # also on Ctrl-C or SIGTERM while waiting: never leave Envoy behind
-            raise
+        return self._process
 
     def _wait_until_ready(self, process: subprocess.Popen[bytes], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -318,7 +333,7 @@ class Envoy:
             self._process.kill()
             self._process.wait()
 
-    def __enter__(self) -> Envoy:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
