@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 
 _CONTINUE = Action.CONTINUE
 _PAUSE = Action.PAUSE
-_REQUEST = StreamType.HTTP_REQUEST
-_RESPONSE = StreamType.HTTP_RESPONSE
-_DOWNSTREAM = StreamType.DOWNSTREAM
-_UPSTREAM = StreamType.UPSTREAM
 _ACTION_VALUES = frozenset(Action)
 _FAILURE_STATUS = 500
 _FAILURE_DETAILS = "python_filter_error"
@@ -606,59 +602,17 @@ def on_foreign_function(context_id: int, function_id: int, arguments_size: int) 
 
 def on_new_connection(context_id: int) -> int:
     """A client connected."""
-    try:
-        context = _streams[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_new_connection()
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _DOWNSTREAM
-            return _PAUSE
-        return _other_result(context, action, _DOWNSTREAM, "on_new_connection")
-    except BaseException as exc:
-        return _stream_failed(context_id, "on_new_connection", exc)
+    return _stream_callback(6, context_id, ())
 
 
 def on_downstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
     """Data arrived from the client."""
-    try:
-        context = _streams[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_downstream_data(data_size, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _DOWNSTREAM
-            return _PAUSE
-        return _other_result(context, action, _DOWNSTREAM, "on_downstream_data")
-    except BaseException as exc:
-        return _stream_failed(context_id, "on_downstream_data", exc)
+    return _stream_callback(7, context_id, (data_size, end_of_stream != 0))
 
 
 def on_upstream_data(context_id: int, data_size: int, end_of_stream: int) -> int:
     """Data arrived from the server."""
-    try:
-        context = _streams[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_upstream_data(data_size, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _UPSTREAM
-            return _PAUSE
-        return _other_result(context, action, _UPSTREAM, "on_upstream_data")
-    except BaseException as exc:
-        return _stream_failed(context_id, "on_upstream_data", exc)
+    return _stream_callback(8, context_id, (data_size, end_of_stream != 0))
 
 
 def on_downstream_connection_close(context_id: int, peer_type: int) -> None:
@@ -688,137 +642,71 @@ def on_upstream_connection_close(context_id: int, peer_type: int) -> None:
 
 def on_request_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
     """The request headers arrived."""
-    try:
-        context = _http[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_request_headers(num_headers, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _REQUEST
-            return _PAUSE
-        return _other_result(context, action, _REQUEST, "on_http_request_headers")
-    except BaseException as exc:
-        return _http_failed(context_id, "on_http_request_headers", exc)
+    return _stream_callback(0, context_id, (num_headers, end_of_stream != 0))
 
 
 def on_request_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     """Request body data arrived."""
-    try:
-        context = _http[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_request_body(body_size, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _REQUEST
-            return _PAUSE
-        return _other_result(context, action, _REQUEST, "on_http_request_body")
-    except BaseException as exc:
-        return _http_failed(context_id, "on_http_request_body", exc)
+    return _stream_callback(1, context_id, (body_size, end_of_stream != 0))
 
 
 def on_request_trailers(context_id: int, num_trailers: int) -> int:
     """The request trailers arrived."""
-    try:
-        context = _http[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_request_trailers(num_trailers)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _REQUEST
-            return _PAUSE
-        return _other_result(context, action, _REQUEST, "on_http_request_trailers")
-    except BaseException as exc:
-        return _http_failed(context_id, "on_http_request_trailers", exc)
+    return _stream_callback(2, context_id, (num_trailers,))
 
 
 def on_response_headers(context_id: int, num_headers: int, end_of_stream: int) -> int:
     """The response headers arrived."""
-    try:
-        context = _http[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_response_headers(num_headers, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _RESPONSE
-            return _PAUSE
-        return _other_result(context, action, _RESPONSE, "on_http_response_headers")
-    except BaseException as exc:
-        return _http_failed(context_id, "on_http_response_headers", exc)
+    return _stream_callback(3, context_id, (num_headers, end_of_stream != 0))
 
 
 def on_response_body(context_id: int, body_size: int, end_of_stream: int) -> int:
     """Response body data arrived."""
-    try:
-        context = _http[context_id]
-        if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_response_body(body_size, end_of_stream != 0)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _RESPONSE
-            return _PAUSE
-        return _other_result(context, action, _RESPONSE, "on_http_response_body")
-    except BaseException as exc:
-        return _http_failed(context_id, "on_http_response_body", exc)
+    return _stream_callback(4, context_id, (body_size, end_of_stream != 0))
 
 
 def on_response_trailers(context_id: int, num_trailers: int) -> int:
     """The response trailers arrived."""
+    return _stream_callback(5, context_id, (num_trailers,))
+
+
+def _stream_callback(index: int, context_id: int, arguments: tuple[object, ...]) -> int:
+    """Run stream callback ``_INHERITABLE[index]`` from Python: hold it while a coroutine of the
+    context awaits a callout, and fail the stream if it raises."""
+    http = index < _FIRST_TCP
+    callback = _INHERITABLE[index]
     try:
-        context = _http[context_id]
+        context: HttpContext | StreamContext = _http[context_id] if http else _streams[context_id]
         if context._awaiting:
-            return _PAUSE  # a coroutine of this context awaits a callout: hold the data
-        action = context.on_http_response_trailers(num_trailers)
-        if action is _CONTINUE:
-            if context._paused is not None:
-                context._paused = None
-            return _CONTINUE
-        if action is _PAUSE:
-            context._paused = _RESPONSE
-            return _PAUSE
-        return _other_result(context, action, _RESPONSE, "on_http_response_trailers")
+            return _PAUSE  # the data waits for the coroutine, which resumes the stream
+        return _finish(context, index, getattr(context, callback)(*arguments))
     except BaseException as exc:
-        return _http_failed(context_id, "on_http_response_trailers", exc)
+        return (_http_failed if http else _stream_failed)(context_id, callback, exc)
+
+
+def _finish(context: HttpContext | StreamContext, index: int, result: object) -> int:
+    """Turn what stream callback ``index`` returned into the answer, tracking the pause."""
+    if result is _CONTINUE:
+        if context._paused is not None:
+            context._paused = None
+        return _CONTINUE
+    if result is _PAUSE:
+        context._paused = _DIRECT_STREAMS[index]
+        return _PAUSE
+    return _other_result(context, result, _DIRECT_STREAMS[index], _INHERITABLE[index])
 
 
 def finish_direct(context_id: int, index: int, result: object, error: BaseException | None) -> int:
     """Finish stream callback ``_INHERITABLE[index]``, which the runtime called on the context
     itself, as the functions above would: it returned ``result`` (not a plain CONTINUE) or
     raised ``error``."""
-    callback = _INHERITABLE[index]
     http = index < _FIRST_TCP
     try:
         if error is not None:
             raise error
-        context: HttpContext | StreamContext = _http[context_id] if http else _streams[context_id]
-        if result is _CONTINUE:
-            context._paused = None
-            return _CONTINUE
-        if result is _PAUSE:
-            context._paused = _DIRECT_STREAMS[index]
-            return _PAUSE
-        return _other_result(context, result, _DIRECT_STREAMS[index], callback)
+        return _finish(_http[context_id] if http else _streams[context_id], index, result)
     except BaseException as exc:
-        return (_http_failed if http else _stream_failed)(context_id, callback, exc)
+        return (_http_failed if http else _stream_failed)(context_id, _INHERITABLE[index], exc)
 
 
 # Callouts: the host reports them to the plugin context; hand them to the context that made them
