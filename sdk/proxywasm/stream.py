@@ -78,7 +78,7 @@ class StreamContext(Context):
         _host.set_buffer_bytes(_UPSTREAM_DATA, start, size, value)
 
     def resume_upstream(self) -> None:
-        """Resume server data after a callback returned PAUSE."""
+        """Resume server data after a callback returned PAUSE (Envoy: UnimplementedError)."""
         self._paused = None
         _host.continue_stream(_UPSTREAM)
 
