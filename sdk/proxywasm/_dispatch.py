@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from types import CoroutineType
 
-from . import _host, _registry, _runtime
+from . import _host, _registry, _runtime, hostcalls
 from ._tb import format_exception, frames
 from .callouts import GrpcCallError, GrpcResponse, HttpCallError, HttpResponse, PendingCall
 from .context import RootContext
@@ -728,11 +728,10 @@ def on_http_call_response(
     """The answer to an HTTP call arrived (``num_headers == 0``: the call failed)."""
     waiter = _registry.awaiting.pop(token, None)
     if waiter is not None:
-        try:
-            response, error = _http_response(waiter.call, num_headers, body_size, num_trailers)
-        except BaseException as exc:
-            response, error = None, exc
-        _resume(waiter, context_id, response, error)
+        call = waiter.call
+        _answer(
+            waiter, context_id, lambda: _http_response(call, num_headers, body_size, num_trailers)
+        )
         return
     context = None
     try:
@@ -741,6 +740,28 @@ def on_http_call_response(
             context.on_http_call_response(token, num_headers, body_size, num_trailers)
     except BaseException as exc:
         _callout_error(context, context_id, "on_http_call_response", exc)
+
+
+def _answer(
+    waiter: _registry.Awaiting,
+    root_id: int,
+    read: Callable[[], tuple[object, BaseException | None]],
+) -> None:
+    """Read a callout's result from the host with ``read`` and resume the coroutine awaiting
+    it; if reading fails, the coroutine gets that error at its ``await``."""
+    try:
+        value, error = read()
+    except BaseException as exc:
+        value, error = None, exc
+    _resume(waiter, root_id, value, error)
+
+
+def _grpc_message(size: int) -> GrpcResponse:
+    return GrpcResponse(_host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, 0, size) or b"")
+
+
+def _grpc_error(call: PendingCall, status_code: int) -> GrpcCallError:
+    return GrpcCallError(call.service, call.method, status_code, hostcalls.get_grpc_status()[1])
 
 
 def _http_response(
@@ -771,12 +792,7 @@ def on_grpc_receive(context_id: int, token: int, message_size: int) -> None:
     """A gRPC message arrived: the answer to a call, or a message on a stream."""
     waiter = _registry.awaiting.pop(token, None)
     if waiter is not None:
-        try:
-            message = _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, 0, message_size)
-            response, error = GrpcResponse(message or b""), None
-        except BaseException as exc:
-            response, error = None, exc
-        _resume(waiter, context_id, response, error)
+        _answer(waiter, context_id, lambda: (_grpc_message(message_size), None))
         return
     context = None
     try:
@@ -808,12 +824,7 @@ def on_grpc_close(context_id: int, token: int, status_code: int) -> None:
     waiter = _registry.awaiting.pop(token, None)
     if waiter is not None:
         call = waiter.call
-        try:
-            message = _host.get_status()[1].decode("utf-8", "replace") or None
-            error: BaseException = GrpcCallError(call.service, call.method, status_code, message)
-        except BaseException as exc:
-            error = exc
-        _resume(waiter, context_id, None, error)
+        _answer(waiter, context_id, lambda: (None, _grpc_error(call, status_code)))
         return
     context = None
     try:
