@@ -14,7 +14,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from pywasm_filter.envoy import Envoy, HttpBootstrap, WasmFilter
+from pywasm_filter.envoy import Envoy, HttpBootstrap, WasmFilter, free_port
 
 from .variants import VM_STARTED, Variant
 
@@ -22,13 +22,6 @@ ENVOY_CORE = "0"
 _TICKS = os.sysconf("SC_CLK_TCK")
 _LOG_TIME = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\]")
 _VM_CREATED = "Base Wasm created"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _get_status(port: int) -> int | None:
@@ -55,7 +48,7 @@ class PinnedEnvoy(Envoy):
 
     def __init__(self, variant: Variant, workdir: Path, concurrency: int = 1) -> None:
         self.variant = variant
-        port = _free_port()
+        port = free_port()
         filters = [] if variant.module is None else [WasmFilter(variant.module)]
         config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
         config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,14 +13,9 @@ from types import TracebackType
 import bcrypt
 import yaml
 
+from pywasm_filter.envoy import free_port
+
 INSTALL_HINT = "run scripts/install-system-packages.sh (installs Debian's docker-registry)"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Registry:
@@ -30,7 +24,7 @@ class Registry:
     def __init__(self, workdir: Path, users: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.users = users or {}
-        self.port = _free_port()
+        self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 import subprocess
 import time
 import urllib.error
@@ -41,6 +42,14 @@ def _is_ip(address: str) -> bool:
 
 class EnvoyError(PywasmFilterError):
     """Envoy is missing, refused its configuration, or did not become ready."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for a fixed listener port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def envoy_binary() -> Path:

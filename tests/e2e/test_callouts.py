@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pywasm_filter.envoy import HttpBootstrap, Upstream, WasmFilter
+from pywasm_filter.envoy import HttpBootstrap, Upstream, WasmFilter, free_port
 from tests.conftest import EXAMPLES
 from tests.e2e import StartEnvoy
 from tests.e2e.client import get
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.envoy
 
 EXAMPLE_FILTERS = [EXAMPLES / "http_auth" / "http_auth.py",
                    EXAMPLES / "await_callout" / "await_callout.py"]
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 where nothing listens."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def auth_bootstrap(module: Path, backend: Upstream, auth_port: int) -> HttpBootstrap:
@@ -63,7 +55,8 @@ def test_unauthorized_request_is_denied_locally(
 def test_failed_callout_is_detected_and_answered(
     source: Path, start_envoy: StartEnvoy, built: Callable[[Path], Path], backend: Upstream
 ) -> None:
-    config = auth_bootstrap(built(source), backend, closed_port()).to_config()
+    nobody_listens = free_port()
+    config = auth_bootstrap(built(source), backend, nobody_listens).to_config()
     with start_envoy(config) as envoy:
         response = get(envoy.url + "/orders", headers={"authorization": SECRET})
         assert envoy.running()

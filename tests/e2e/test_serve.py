@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
 from pywasm_filter.cli import main
-from pywasm_filter.envoy import Upstream
+from pywasm_filter.envoy import Upstream, free_port
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.envoy
@@ -26,9 +25,7 @@ def test_serve_prints_the_response_and_the_filter_log(capsys: pytest.CaptureFixt
 def test_serve_routes_to_the_upstream_on_the_given_port(
     capsys: pytest.CaptureFixture[str], backend: Upstream
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     status = main(["serve", str(EXAMPLES / "http_headers" / "http_headers.py"),
                    "--port", str(port), "--upstream", f"http://127.0.0.1:{backend.port}",
                    "--request", "/echo"])
