@@ -18,6 +18,8 @@ from typing import TextIO
 
 from .. import _dispatch, _host, errors
 from ..types import LogLevel, Status
+from .interfaces import ENV
+from .profiles import MISSING_FUNCTION, STUB_TRAP
 from .state import HostState, HostStatusError, Pairs
 
 _SDK_PREFIX = "proxywasm."
@@ -32,6 +34,15 @@ _ABSENT: dict[str, frozenset[Status]] = {
     "dequeue_shared_queue": frozenset({Status.EMPTY}),
     "call_foreign_function": frozenset({Status.NOT_FOUND}),
 }
+# Methods of the stand-in that are no host calls.
+_NOT_HOST_CALLS = frozenset({"set_error_factory", "set_inherited_callbacks"})
+
+
+def _host_function(method: str) -> str:
+    """The ``proxy_*`` host function a method of the stand-in calls."""
+    if method.startswith("get_header_map_"):
+        method = method.removesuffix("_bytes")
+    return f"proxy_{method}"
 
 
 def _text(value: str | bytes) -> str:
@@ -73,6 +84,25 @@ class EmulatedHostModule:
     def __init__(self, state: HostState) -> None:
         self._state = state
         self._factory: Callable[[int, str], BaseException] = errors.error_for
+        interface = state.profile.interface
+        if interface is None:
+            return
+        for method in [name for name in vars(EmulatedHostModule)
+                       if not name.startswith("_") and name not in _NOT_HOST_CALLS]:
+            name = _host_function(method)
+            function = interface.get(ENV, name)
+            if function is None:
+                setattr(self, method, self._trap(MISSING_FUNCTION.format(module=ENV, name=name)))
+            elif function.stub:
+                setattr(self, method, self._trap(STUB_TRAP.format(name=name)))
+
+    def _trap(self, message: str) -> Callable[..., None]:
+        """A host call the profile's proxy lacks or stubs: calling it traps the instance."""
+
+        def trap(*args: object) -> None:
+            raise self._state.trap(message)
+
+        return trap
 
     def _run(self, name: str, call: Callable[[], object]) -> object:
         try:
