@@ -69,6 +69,9 @@ class HostProfile:
     """The trailers callbacks are called."""
     grpc: bool = True
     """gRPC calls and streams exist (WasmX's are stubs that trap)."""
+    foreign_functions: frozenset[str] | None = None
+    """The foreign function names the proxy knows (calling another traps); None: whatever the
+    test registers, as Envoy's are."""
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
@@ -79,17 +82,19 @@ _LOCAL_NAMES = frozenset({"localhost"})
 
 
 def wasmx(*, shm_kv: bool = False, shm_queues: Iterable[str] = (),
-          resolver: Iterable[str] = (), server_name: str = "localhost") -> HostProfile:
+          resolver: Iterable[str] = (), server_name: str = "localhost",
+          foreign_functions: Iterable[str] = ()) -> HostProfile:
     """The Nginx WasmX profile for an nginx.conf declaring ``shm_kv *`` (if ``shm_kv``), a
     ``shm_queue`` per name in ``shm_queues``, ``resolver_add`` for the names in ``resolver``,
-    and ``server_name``."""
+    and ``server_name``; ``foreign_functions`` are the names its build provides (none by
+    default: ngx_wasm_module's only one needs its Lua bridge)."""
     return HostProfile(
         "wasmx", WASMX.name, WASMX, lowercases_headers=False, local_body_suffix=b"\n",
         server_name=server_name, string_properties=True, counters_only_increment=True,
         callout_host_port=True, resolvable=_LOCAL_NAMES | frozenset(resolver),
         shm_declared=True, shm_kv=shm_kv, shm_queues=frozenset(shm_queues),
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
-        requires_exports=True,
+        foreign_functions=frozenset(foreign_functions), requires_exports=True,
     )
 
 

@@ -884,7 +884,11 @@ class HostState:
         (self.properties if local is None else local)[tuple(path)] = bytes(value)
 
     def call_foreign_function(self, name: str, arguments: bytes) -> bytes:
-        """proxy_call_foreign_function: run the function the test registered."""
+        """proxy_call_foreign_function: run the function the test registered (a name the
+        profile's proxy does not know traps)."""
+        known = self.profile.foreign_functions
+        if known is not None and name not in known:
+            raise self.trap(f"host trap (internal error): unknown foreign function {name!r}")
         function = self.foreign_functions.get(name)
         if function is None:
             raise _fail(Status.NOT_FOUND, f"no foreign function {name!r}")
