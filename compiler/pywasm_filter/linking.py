@@ -76,15 +76,20 @@ class Plan:
         """The imports the module replaces by its own function (``optimize.run``)."""
         return {(ENV, name): UNLINKED_STATUS for name in self.unavailable}
 
+    @property
+    def quirks(self) -> frozenset[str]:
+        """The behaviours of the target hosts the SDK adapts to (``abi.Host.quirks``)."""
+        return frozenset(quirk for host in self.targets for quirk in host.quirks)
+
     def spec_lines(self) -> list[str]:
         """The snapshot spec's lines telling the SDK its quirks and missing host calls."""
-        quirks = sorted({quirk for host in self.targets for quirk in host.quirks})
-        return [*(f"quirk={quirk}" for quirk in quirks),
+        return [*(f"quirk={quirk}" for quirk in sorted(self.quirks)),
                 *(f"unavailable={name}:{reason}"
                   for name, reason in sorted(self.unavailable.items()))]
 
 
-def _import_name(c_function: str) -> str | None:
+def import_name(c_function: str) -> str | None:
+    """The host function a ``_proxywasm`` function calls, or None (e.g. set_error_factory)."""
     name = _C_FUNCTION_IMPORTS.get(c_function, f"proxy_{c_function}")
     return name if name in HOST_FUNCTIONS else None
 
@@ -103,7 +108,7 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
                 continue
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Attribute) and getattr(inner.value, "id", "") == "_host":
-                    function = _import_name(inner.attr)
+                    function = import_name(inner.attr)
                     if function:
                         direct[node.name].add(function)
                 elif isinstance(inner, ast.Call):
