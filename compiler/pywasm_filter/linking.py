@@ -5,7 +5,7 @@ it with the runtime's signature (``abi``). What the filter reaches is found by n
 attribute and imported SDK name in the filter's files, followed through the SDK's own functions
 to the ``_host`` calls they make, plus what the SDK's machinery needs for every filter. Each
 host function left out is replaced inside the module by a function that returns
-``UNLINKED_STATUS`` (``wasm.optimize``), so calling it raises ``HostCallUnavailable`` with the
+``UNLINKED_STATUS`` (``wasm.optimize``), so calling it raises ``HostCallUnavailableError`` with the
 reason recorded here instead of trapping.
 
 By default a filter targets every host that can run it; with ``hosts`` given, a host that
@@ -34,7 +34,7 @@ _MACHINERY = frozenset({
     "proxy_set_effective_context", "proxy_get_header_map_pairs", "proxy_get_buffer_bytes",
 })
 # Host functions the machinery uses where every target implements them, and does without
-# (it catches HostCallUnavailable) elsewhere: resetting a stream whose 500 response failed,
+# (it catches HostCallUnavailableError) elsewhere: resetting a stream whose 500 response failed,
 # and the log handler's reading of the host's level. They never rule a host out.
 _OPTIONAL = frozenset({"proxy_close_stream", "proxy_get_log_level"})
 _TOLERANT_SDK_FUNCTIONS = frozenset({"_close", "refresh_level"})
@@ -126,10 +126,10 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
             if name in _TOLERANT_SDK_FUNCTIONS:
                 continue
             found |= direct.get(name, set())
-            for callee in calls.get(name, ()):
-                if callee not in seen:
-                    seen.add(callee)
-                    pending.append(callee)
+            for target in calls.get(name, ()):
+                if target not in seen:
+                    seen.add(target)
+                    pending.append(target)
         reach[start] = frozenset(found)
     return reach
 
@@ -212,7 +212,8 @@ def plan(filter_path: Path, hosts: Sequence[Host] | None = None) -> Plan:
     if hosts is not None:
         failing = [host for host in hosts if gaps_by_host[host]]
         if failing:
-            lines = [f"  {gap}" for host in failing for gap in gaps_by_host[host]]
+            lines = [f"  {gap}" for host in failing for gap in sorted(
+                gaps_by_host[host], key=lambda gap: (str(gap.file), gap.line, gap.used))]
             names = " and ".join(host.name for host in failing)
             raise HostTargetError(
                 f"{filter_path}: error: {names} cannot run this filter:\n" + "\n".join(lines)
@@ -232,9 +233,10 @@ def plan(filter_path: Path, hosts: Sequence[Host] | None = None) -> Plan:
     unavailable = {name: _unavailable_reason(name, targets, name in used)
                    for name in sorted(HOST_FUNCTIONS - linked)}
     excluded = tuple(host for host in HOSTS if host not in targets)
-    gaps = tuple(gap for host in excluded for gap in gaps_by_host[host])
-    notes = tuple(gap for gap in behaviour if not gap.blocking)
-    return Plan(targets, linked, unavailable, gaps + notes, excluded)
+    gaps = [gap for host in excluded for gap in gaps_by_host[host]]
+    notes = [gap for gap in behaviour if not gap.blocking]
+    ordered = sorted(gaps + notes, key=lambda gap: (gap.host, str(gap.file), gap.line, gap.used))
+    return Plan(targets, linked, unavailable, tuple(ordered), excluded)
 
 
 def summary(built: Plan) -> str:

@@ -23,15 +23,19 @@ def import_signatures(module: bytes) -> list[tuple[str, str, Signature | None]]:
     found = []
     for entry in binary.decode_imports(import_section.payload) if import_section else []:
         signature = None
-        if entry.kind == binary.ExternKind.FUNC:
+        if entry.kind == binary.ExternKind.FUNC and isinstance(entry.desc, int):
             function_type = types[entry.desc]
-            signature = Signature(tuple(_VALUE_NAMES.get(t, t.hex()) for t in function_type.params),
-                                  tuple(_VALUE_NAMES.get(t, t.hex()) for t in function_type.results))
+            signature = Signature(tuple(map(_value_name, function_type.params)),
+                                  tuple(map(_value_name, function_type.results)))
         found.append((entry.module, entry.name, signature))
     return found
 
 
 _VALUE_NAMES = {binary.I32: "i32", binary.I64: "i64", binary.F32: "f32", binary.F64: "f64"}
+
+
+def _value_name(value_type: bytes) -> str:
+    return _VALUE_NAMES.get(value_type, value_type.hex())
 
 
 def host_problems(module: bytes, host: Host) -> list[str]:

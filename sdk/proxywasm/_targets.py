@@ -2,7 +2,7 @@
 
 ``pywasm-filter build`` links only the host functions the filter reaches and every target host
 implements; each other one is replaced inside the module by a function returning
-``UNLINKED_STATUS``, which the SDK raises as ``HostCallUnavailable`` with the reason recorded
+``UNLINKED_STATUS``, which the SDK raises as ``HostCallUnavailableError`` with the reason recorded
 here. The build sets this state before the snapshot (``configure``); the emulator sets its own.
 """
 

@@ -58,7 +58,7 @@ class UnimplementedError(HostCallError):
     """This host does not implement the call (UNIMPLEMENTED)."""
 
 
-class HostCallUnavailable(HostCallError):
+class HostCallUnavailableError(HostCallError):
     """This module does not link the host function: a target host lacks it, or the build saw no
     use of it. The message names the call, the host and what to do (e.g. build with --hosts)."""
 
@@ -132,5 +132,5 @@ _HINTS: dict[tuple[str, Status | int], str] = {
 def error_for(status: int, function: str) -> HostCallError:
     """Build the exception for a failed host call; installed as the C module's error factory."""
     if status == _targets.UNLINKED_STATUS:
-        return HostCallUnavailable(status, function)
+        return HostCallUnavailableError(status, function)
     return _CLASSES.get(status, HostCallError)(status, function)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from . import _host
-from .errors import HostCallUnavailable
+from .errors import HostCallUnavailableError
 from .types import LogLevel
 
 _TO_LOGGING: dict[int, int] = {
@@ -63,7 +63,7 @@ class ProxyLogHandler(logging.Handler):
             return LogLevel.TRACE
         try:
             host_level = _host.get_log_level()
-        except HostCallUnavailable:
+        except HostCallUnavailableError:
             self._level_unknown = True
             return LogLevel.TRACE
         if host_level != self._host_level:

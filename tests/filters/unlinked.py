@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import proxywasm
-from proxywasm import Action, HostCallUnavailable, HttpContext, hostcalls
+from proxywasm import Action, HostCallUnavailableError, HttpContext, hostcalls
 from proxywasm.types import StreamType
 
 
@@ -14,11 +14,11 @@ class Probe(HttpContext):
         hidden = getattr(hostcalls, "get_shared" + "_data")  # the build cannot see this use
         try:
             hidden("key")
-        except HostCallUnavailable as error:
+        except HostCallUnavailableError as error:
             self.set_http_request_header("x-hidden", str(error))
         try:
             getattr(hostcalls, "close" + "_stream")(StreamType.HTTP_REQUEST)
-        except HostCallUnavailable as error:
+        except HostCallUnavailableError as error:
             self.set_http_request_header("x-close", str(error))
         return Action.CONTINUE
 

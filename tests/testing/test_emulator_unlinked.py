@@ -1,4 +1,4 @@
-"""A host call the module does not link raises HostCallUnavailable in both engines."""
+"""A host call the module does not link raises HostCallUnavailableError in both engines."""
 
 from __future__ import annotations
 

@@ -348,7 +348,7 @@ class _TeeWriter(io.TextIOBase):
 
 def _link_like_a_build(module: EmulatedHostModule, path: Path) -> None:
     """Make ``module`` and the SDK behave as a default build of the filter at ``path``: the host
-    calls the build does not link raise HostCallUnavailable, the SDK adapts to its targets."""
+    calls the build does not link raise HostCallUnavailableError, the SDK adapts to its targets."""
     from pywasm_filter import linking  # host-side tooling, as the pytest plugin's build
 
     plan = linking.plan(path)
