@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .. import _dispatch, _host, errors
+from .. import _dispatch, _host, _targets, errors
 from ..types import LogLevel, Status
 from .interfaces import ENV
 from .profiles import MISSING_FUNCTION, STUB_TRAP
@@ -376,6 +376,26 @@ class _TeeWriter(io.TextIOBase):
         self._stream.flush()
 
 
+def _link_like_a_build(module: EmulatedHostModule, path: Path) -> None:
+    """Make ``module`` and the SDK behave as a default build of the filter at ``path``: the host
+    calls the build does not link raise HostCallUnavailableError, the SDK adapts to its targets."""
+    from pywasm_filter import linking  # host-side tooling, as the pytest plugin's build
+
+    plan = linking.plan(path)
+    _targets.configure(plan.quirks, plan.unavailable)
+    for method in dir(module):
+        function = linking.import_name(method) if not method.startswith("_") else None
+        if function in plan.unavailable:
+            setattr(module, method, _unlinked(module, function))
+
+
+def _unlinked(module: EmulatedHostModule, function: str) -> Callable[..., object]:
+    def call(*args: object) -> object:
+        raise module._factory(_targets.UNLINKED_STATUS, function)
+
+    return call
+
+
 class _SdkState:
     """A copy of the SDK modules' globals (registry, factories, bound host, log level)."""
 
@@ -482,6 +502,8 @@ class SourceEngine:
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
         _dispatch.prepare()
+        _link_like_a_build(self._module, self.path)
+        _host.bind(self._module)
         if not _dispatch.registered():
             raise RuntimeError(
                 f"{self.path}: the filter registered no context; call "
