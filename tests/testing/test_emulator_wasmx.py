@@ -1,11 +1,13 @@
 """The emulator's Nginx WasmX profile: it links, traps and behaves as the real WasmX measured.
 
 Linking is tested on small hand-written modules (the wasm engine); behaviours on the probe
-filter in both engines.
+filter in both engines, and on an Envoy-only filter in the source engine (its module does not
+load in WasmX: the last test).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from tests.conftest import FILTERS
 from tests.testing.conftest import HostFactory
 
 PROBE = FILTERS / "wasmx_probe.py"
+GRPC = FILTERS / "wasmx_grpc.py"
 _I32 = "i32"
 _STEPS = ("proxy_on_request_headers", "proxy_on_request_body", "proxy_on_response_headers",
           "proxy_on_response_body")
@@ -81,7 +84,7 @@ def test_an_import_of_another_type_refuses_the_module(tmp_path: Path) -> None:
 
 def test_a_wasi_function_wasmx_lacks_refuses_the_module(tmp_path: Path) -> None:
     module = _module(tmp_path, _LOG + _import("wasi_snapshot_preview1", "fd_pwrite", 5))
-    with pytest.raises(HostLinkError, match='"wasi_snapshot_preview1.fd_pwrite": missing'):
+    with pytest.raises(HostLinkError, match=r'"wasi_snapshot_preview1\.fd_pwrite": missing'):
         Host.from_wasm(module, host="wasmx")
 
 
@@ -246,8 +249,9 @@ def test_tcp_filters_are_refused(proxywasm_host: HostFactory) -> None:
         host.new_tcp_connection()
 
 
-def test_trailers_callbacks_are_never_called(proxywasm_host: HostFactory) -> None:
-    host = _probe(proxywasm_host)
+def test_trailers_callbacks_are_never_called() -> None:
+    host = Host.from_source(GRPC, host="wasmx")
+    assert host.start()
     stream = host.new_http_stream()
     stream.send_request_headers({":path": "/"})
     assert stream.send_request_trailers({"x-sum": "1"}) == Action.CONTINUE
@@ -255,8 +259,9 @@ def test_trailers_callbacks_are_never_called(proxywasm_host: HostFactory) -> Non
     assert "request trailers seen" not in host.logs(LogLevel.INFO)
 
 
-def test_a_grpc_call_traps(proxywasm_host: HostFactory) -> None:
-    host = _probe(proxywasm_host)
+def test_a_grpc_call_traps() -> None:
+    host = Host.from_source(GRPC, host="wasmx")
+    assert host.start()
     with pytest.raises(FilterError, match=r"host trap \(function not yet implemented\): "
                        "proxy_grpc_call"):
         host.new_http_stream().send_request_headers({":path": "/grpc"})
@@ -273,7 +278,7 @@ def test_an_unknown_foreign_function_traps(proxywasm_host: HostFactory) -> None:
 
 def test_a_function_wasmx_lacks_traps_in_the_source_engine() -> None:
     host = Host.from_source(FILTERS / "wasmx_missing.py", host="wasmx")
-    with pytest.raises(FilterError, match='failed importing "env.proxy_get_buffer_status": '
+    with pytest.raises(FilterError, match=r'failed importing "env\.proxy_get_buffer_status": '
                        "missing host function"):
         host.start()
 
@@ -281,3 +286,10 @@ def test_a_function_wasmx_lacks_traps_in_the_source_engine() -> None:
 def test_the_profile_name_is_checked() -> None:
     with pytest.raises(ValueError, match="unknown host 'nginx'"):
         Host.from_source(PROBE, host="nginx")
+
+
+def test_a_module_built_for_envoy_only_does_not_load_in_wasmx(
+        proxywasm_build: Callable[[Path], Path]) -> None:
+    with pytest.raises(HostLinkError, match="incompatible import type for "
+                       "env::proxy_get_log_level"):
+        Host.from_wasm(proxywasm_build(GRPC), host="wasmx")

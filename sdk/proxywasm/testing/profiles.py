@@ -40,6 +40,8 @@ class HostProfile:
     """The proxy's name in messages."""
     interface: HostInterface | None = None
     """The functions the proxy links; None: every ABI 0.2.1 function (Envoy)."""
+    host_interface: str = ""
+    """What the proxy calls its host interface in link errors."""
     lowercases_headers: bool = True
     """Envoy stores header names lower-cased; nginx keeps the client's (and filter's) casing."""
     local_body_suffix: bytes = b""
@@ -89,7 +91,8 @@ def wasmx(*, shm_kv: bool = False, shm_queues: Iterable[str] = (),
     and ``server_name``; ``foreign_functions`` are the names its build provides (none by
     default: ngx_wasm_module's only one needs its Lua bridge)."""
     return HostProfile(
-        "wasmx", WASMX.name, WASMX, lowercases_headers=False, local_body_suffix=b"\n",
+        "wasmx", WASMX.name, WASMX, "ngx_proxy_wasm", lowercases_headers=False,
+        local_body_suffix=b"\n",
         server_name=server_name, string_properties=True, counters_only_increment=True,
         callout_host_port=True, resolvable=_LOCAL_NAMES | frozenset(resolver),
         shm_declared=True, shm_kv=shm_kv, shm_queues=frozenset(shm_queues),

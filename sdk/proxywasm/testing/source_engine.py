@@ -90,7 +90,7 @@ class EmulatedHostModule:
         for method in [name for name in vars(EmulatedHostModule)
                        if not name.startswith("_") and name not in _NOT_HOST_CALLS]:
             name = _host_function(method)
-            function = interface.get(ENV, name)
+            function = interface.functions.get((ENV, name))
             if function is None:
                 setattr(self, method, self._trap(MISSING_FUNCTION.format(module=ENV, name=name)))
             elif function.stub:

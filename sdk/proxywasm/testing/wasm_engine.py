@@ -31,7 +31,7 @@ from wasmtime import (
 from ..types import LogLevel, Status
 from .interfaces import ENV as _ENV
 from .interfaces import WASI as _WASI
-from .interfaces import HostInterface, func_type
+from .interfaces import HostInterface, Signature
 from .profiles import MISSING_FUNCTION, STUB_TRAP, HostLinkError
 from .state import HostState, HostStatusError, Pairs
 
@@ -137,7 +137,7 @@ class WasmEngine:
         linker.define_wasi()
         interface = state.profile.interface
         if interface is not None:
-            self._link_host(linker, module, interface)
+            self._link_host(linker, module, interface, state.profile.host_interface)
         for entry in module.imports:
             if entry.module == _WASI or interface is not None:
                 continue
@@ -161,21 +161,22 @@ class WasmEngine:
         if isinstance(initialize, Func):
             self._invoke(initialize, "_initialize", ())
 
-    def _link_host(self, linker: Linker, module: Module, interface: HostInterface) -> None:
+    def _link_host(self, linker: Linker, module: Module, interface: HostInterface,
+                   host_interface: str) -> None:
         """Link the imports as ``interface``'s host does: each must exist there with exactly
         its type (else ``HostLinkError`` in the host's words); a stub traps when called."""
         refused = []
         for entry in module.imports:
             module_name, name = entry.module, entry.name or ""
-            function = interface.get(module_name, name)
+            function = interface.functions.get((module_name, name))
             if not isinstance(entry.type, FuncType) or function is None:
                 refused.append(MISSING_FUNCTION.format(module=module_name, name=name))
                 continue
-            found = func_type(tuple(str(param) for param in entry.type.params),
-                              tuple(str(result) for result in entry.type.results))
-            if found != function.wat:
+            imported = Signature(tuple(str(param) for param in entry.type.params),
+                                 tuple(str(result) for result in entry.type.results))
+            if imported != function.signature:
                 refused.append(f"incompatible import type for {module_name}::{name}: expected "
-                               f"type {found}, found type {function.wat}")
+                               f"type {imported.wat}, found type {function.signature.wat}")
             elif function.stub:
                 linker.define_func(module_name, name, entry.type, self._stub(name),
                                    access_caller=True)
@@ -190,7 +191,7 @@ class WasmEngine:
             raise HostLinkError(
                 f"{self.path}: {interface.name} refuses to load this module:\n{lines}\n"
                 f'  [emerg] [wasm] failed linking "{self.path.stem}" module with '
-                f'"{interface.interface}" host interface: incompatible host interface\n'
+                f'"{host_interface}" host interface: incompatible host interface\n'
                 f"Build it for {interface.name} too (`pywasm-filter build --hosts "
                 "envoy,wasmx` names the calls it lacks).")
 
