@@ -71,6 +71,8 @@ class HostProfile:
     """The trailers callbacks are called."""
     grpc: bool = True
     """gRPC calls and streams exist (WasmX's are stubs that trap)."""
+    queue_ready: bool = True
+    """An item enqueued wakes the queue's owner with on_queue_ready (WasmX never calls it)."""
     foreign_functions: frozenset[str] | None = None
     """The foreign function names the proxy knows (calling another traps); None: whatever the
     test registers, as Envoy's are."""
@@ -97,6 +99,7 @@ def wasmx(*, shm_kv: bool = False, shm_queues: Iterable[str] = (),
         callout_host_port=True, resolvable=_LOCAL_NAMES | frozenset(resolver),
         shm_declared=True, shm_kv=shm_kv, shm_queues=frozenset(shm_queues),
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
+        queue_ready=False,
         foreign_functions=frozenset(foreign_functions), requires_exports=True,
     )
 

@@ -766,10 +766,10 @@ class HostState:
 
     def enqueue_shared_queue(self, queue_id: int, value: bytes) -> None:
         """proxy_enqueue_shared_queue: the owning plugin (in whichever VM) gets on_queue_ready
-        after this callback."""
+        after this callback, where its proxy calls it."""
         queue = self._queue(queue_id)
         queue.items.append(bytes(value))
-        if queue.owner is not None:
+        if queue.owner is not None and queue.owner.profile.queue_ready:
             queue.owner.events.append(Event("queue_ready", queue.owner_context, queue_id))
 
     def dequeue_shared_queue(self, queue_id: int) -> bytes:
