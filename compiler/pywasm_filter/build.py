@@ -113,9 +113,9 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) 
     """
     started = time.monotonic()
     source = bundle.locate(filter_path)
-    plan = linking.plan(filter_path, hosts)
     cpython = toolchain.ensure_cpython()
     imports = bundle.scan_imports(source, cpython.stdlib)
+    plan = linking.plan(filter_path, hosts)
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)

@@ -82,7 +82,9 @@ class Gap:
     """False for a difference the filter can live with (a note), True if the host cannot run it."""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.used}: {self.lacking}"
+        file = self.file.relative_to(Path.cwd()) if self.file.is_relative_to(Path.cwd()) else (
+            self.file)
+        return f"{file}:{self.line}: {self.used}: {self.lacking}"
 
 
 def _local_modules(tree: ast.Module, root: Path) -> Iterator[Path]:

@@ -217,7 +217,7 @@ def plan(filter_path: Path, hosts: Sequence[Host] | None = None) -> Plan:
             names = " and ".join(host.name for host in failing)
             raise HostTargetError(
                 f"{filter_path}: error: {names} cannot run this filter:\n" + "\n".join(lines)
-                + "\nfix: remove these uses, or build without --hosts (or with fewer hosts) "
+                + "\n  fix: remove these uses, or build without --hosts (or with fewer hosts) "
                   "to target only the hosts that run it")
         targets = tuple(hosts)
     else:
