@@ -219,8 +219,9 @@ class Host:
     def new_tcp_connection(self, plugin: Plugin | None = None) -> TcpConnection:
         """Open a TCP connection (a new stream context of the plugin)."""
         if not self.profile.tcp:
-            raise UnsupportedByHostError(f"{self.profile.label} runs no TCP filters (`proxy_wasm` "
-                                     "is not allowed in nginx's stream{} block)")
+            raise UnsupportedByHostError(f"{self.profile.label} runs no TCP filters "
+                                         "(`proxy_wasm` is not allowed in nginx's stream{} "
+                                         "block)")
         root = self._started(plugin)
         state = TcpState(self._context_id(), root)
         self.state.connections[state.context_id] = state
@@ -415,8 +416,8 @@ class Host:
 
     def _check_grpc(self) -> None:
         if not self.profile.grpc:
-            raise UnsupportedByHostError(f"{self.profile.label} never calls the gRPC callbacks "
-                                     "(its gRPC calls are stubs that trap)")
+            raise UnsupportedByHostError(f"{self.profile.label} never calls the gRPC "
+                                         "callbacks (its gRPC calls are stubs that trap)")
 
     def _grpc_stream(self, token: int) -> GrpcStream:
         self._check_grpc()
