@@ -242,9 +242,11 @@ def summary(built: Plan) -> str:
     lines = ["hosts: " + "; ".join(
         f"{host.name}: {'ok' if host in built.targets else 'cannot run this filter'}"
         for host in HOSTS)]
-    for gap in built.gaps:
-        if gap.blocking:
-            lines.append(f"  {gap.host} cannot run it: {gap}")
+    for host in HOSTS:
+        mine = [gap for gap in built.gaps if gap.host == host.name and gap.blocking]
+        if mine:
+            lines.append(f"  {host.name} lacks what the filter uses:")
+            lines += [f"    {gap}" for gap in mine]
     if any(not gap.blocking for gap in built.gaps):
         lines.append("  (build --report lists the differences of the target hosts)")
     return "\n".join(lines)
