@@ -128,7 +128,7 @@ class R(RootContext):
     def on_tick(self):
         self.call_foreign_function("compress", b"x")
 """)
-    assert _found(path) == [(5, "call_foreign_function",
+    assert _found(path) == [(6, "call_foreign_function",
                              "a foreign function name it does not know (Envoy's compress, "
                              "declare_property, ...) traps the instance")]
 
