@@ -133,6 +133,23 @@ class R(RootContext):
                              "declare_property, ...) traps the instance")]
 
 
+def test_the_sdk_machinery_and_the_log_handler_keep_wasmx_a_target(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+import logging
+from proxywasm import log_handler
+log_handler.install()
+class F(HttpContext):
+    fail_open = False
+    def on_http_request_headers(self, num_headers, end_of_stream):
+        logging.getLogger().info("seen")
+        raise ValueError("fails closed")
+proxywasm.set_http_context(F)
+""")
+    built = plan(path)
+    assert built.targets == (ENVOY, WASMX)
+    assert {"proxy_close_stream", "proxy_get_log_level"} <= set(built.unavailable)
+
+
 def test_required_hosts_that_cannot_run_the_filter_are_an_error(tmp_path: Path) -> None:
     path = _filter(tmp_path, """
 class F(HttpContext):
