@@ -122,6 +122,34 @@ def body_size():
          "Nginx WasmX does not provide proxy_get_buffer_status (the module would not load)")]
 
 
+def test_foreign_functions_rule_wasmx_out(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+class R(RootContext):
+    def on_tick(self):
+        self.call_foreign_function("compress", b"x")
+""")
+    assert _found(path) == [(6, "call_foreign_function",
+                             "a foreign function name it does not know (Envoy's compress, "
+                             "declare_property, ...) traps the instance")]
+
+
+def test_the_sdk_machinery_and_the_log_handler_keep_wasmx_a_target(tmp_path: Path) -> None:
+    path = _filter(tmp_path, """
+import logging
+from proxywasm import log_handler
+log_handler.install()
+class F(HttpContext):
+    fail_open = False
+    def on_http_request_headers(self, num_headers, end_of_stream):
+        logging.getLogger().info("seen")
+        raise ValueError("fails closed")
+proxywasm.set_http_context(F)
+""")
+    built = plan(path)
+    assert built.targets == (ENVOY, WASMX)
+    assert {"proxy_close_stream", "proxy_get_log_level"} <= set(built.unavailable)
+
+
 def test_required_hosts_that_cannot_run_the_filter_are_an_error(tmp_path: Path) -> None:
     path = _filter(tmp_path, """
 class F(HttpContext):
@@ -165,7 +193,7 @@ proxywasm.set_http_context(F)
 """)
     assert main(["build", str(path), "-o", str(tmp_path / "a.wasm")]) == 0
     assert ("hosts: Envoy, Istio: ok; Nginx WasmX: cannot run this filter\n"
-            f"  Nginx WasmX cannot run it: {path}:5: F.on_http_request_trailers: "
+            f"  Nginx WasmX lacks what the filter uses:\n    {path}:5: F.on_http_request_trailers: "
             "request and response trailers are not implemented") in capsys.readouterr().out
     assert main(["build", str(path), "-o", str(tmp_path / "b.wasm"), "--report"]) == 0
     assert (f"  Nginx WasmX (wasmx): cannot run this filter\n    {path}:5: "

@@ -61,6 +61,8 @@ _WASMX_CALLS: dict[str, str] = {
                     "resuming TCP streams is not supported"),
     "resume_http_response": "resuming a paused response is not supported",
     "set_stream_context": _NO_TCP,
+    "call_foreign_function": "a foreign function name it does not know (Envoy's compress, "
+                             "declare_property, ...) traps the instance",
     **dict.fromkeys(("dispatch_http_call", "http_call"), _UPSTREAM_NOTE),
 }
 

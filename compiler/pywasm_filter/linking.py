@@ -181,7 +181,7 @@ def _host_gaps(host: Host, found: list[Use]) -> list[compat.Gap]:
     return gaps
 
 
-def _unavailable_reason(function: str, targets: Sequence[Host], used: bool) -> str:
+def _unavailable_reason(function: str, targets: Sequence[Host]) -> str:
     lacking = [host for host in targets
                if host.lacks(ENV, function, _runtime_signature(function))]
     if lacking:
@@ -190,8 +190,6 @@ def _unavailable_reason(function: str, targets: Sequence[Host], used: bool) -> s
         fix = (f"build with --hosts {','.join(others)} to use it" if others
                else "no target host implements it")
         return f"{names}, a target of this build, does not implement it; {fix}"
-    if used:
-        return "it is only used where the SDK does without it"
     return ("the build found no use of it in the filter's files: call it there by name (e.g. "
             "self.<method>(...) or hostcalls.<function>(...)) so the build links it")
 
@@ -229,8 +227,7 @@ def plan(filter_path: Path, hosts: Sequence[Host] | None = None) -> Plan:
     linked = frozenset(
         name for name in reached
         if not any(host.lacks(ENV, name, _runtime_signature(name)) for host in targets))
-    used = {f for use in found for f in use.functions}
-    unavailable = {name: _unavailable_reason(name, targets, name in used)
+    unavailable = {name: _unavailable_reason(name, targets)
                    for name in sorted(HOST_FUNCTIONS - linked)}
     excluded = tuple(host for host in HOSTS if host not in targets)
     gaps = [gap for host in excluded for gap in gaps_by_host[host]]
@@ -245,9 +242,11 @@ def summary(built: Plan) -> str:
     lines = ["hosts: " + "; ".join(
         f"{host.name}: {'ok' if host in built.targets else 'cannot run this filter'}"
         for host in HOSTS)]
-    for gap in built.gaps:
-        if gap.blocking:
-            lines.append(f"  {gap.host} cannot run it: {gap}")
+    for host in HOSTS:
+        mine = [gap for gap in built.gaps if gap.host == host.name and gap.blocking]
+        if mine:
+            lines.append(f"  {host.name} lacks what the filter uses:")
+            lines += [f"    {gap}" for gap in mine]
     if any(not gap.blocking for gap in built.gaps):
         lines.append("  (build --report lists the differences of the target hosts)")
     return "\n".join(lines)
