@@ -1,7 +1,8 @@
 """A filter that meets one Envoy/WasmX difference per request path, for the host-profile tests.
 
-It uses nothing WasmX lacks, so its default build loads in both profiles (``wasmx_grpc`` is
-the Envoy-only counterpart). A plugin configuration of ``fail`` makes on_configure refuse.
+It uses nothing WasmX lacks, so its default build loads in both profiles
+(``wasmx_envoy_only`` is the Envoy-only counterpart). A plugin configuration of ``fail``
+makes on_configure refuse.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ class Probe(HttpContext):
             self.dispatch_http_call(self.get_http_request_header("x-upstream") or "",
                                     [(":method", "GET"), (":path", "/"), (":authority", "a")])
             return Action.PAUSE
-        if self.path == "/foreign":
-            self.call_foreign_function("compress", b"data")
         return Action.CONTINUE
 
     def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
