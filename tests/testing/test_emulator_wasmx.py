@@ -294,3 +294,9 @@ def test_a_module_built_for_envoy_only_does_not_load_in_wasmx(
     with pytest.raises(HostLinkError, match="incompatible import type for "
                        "env::proxy_get_log_level"):
         Host.from_wasm(proxywasm_build(ENVOY_ONLY), host="wasmx")
+
+
+def test_the_build_checks_imports_against_the_emulators_table() -> None:
+    from pywasm_filter import abi
+
+    assert abi.WASMX is wasmx().interface
