@@ -318,4 +318,6 @@ def needs(filter_path: Path) -> Needs:
                 found.callouts.append(Use(path, node.lineno, upstream))
             elif name == "set_stream_context":
                 found.tcp.append(Use(path, node.lineno, name))
+    for uses in (found.shared_data, found.queues, found.callouts, found.tcp):
+        uses.sort(key=lambda use: (str(use.file), use.line))
     return found
