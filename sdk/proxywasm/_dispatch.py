@@ -80,8 +80,9 @@ _streams: dict[int, StreamContext] = {}
 
 
 def _ids_taken(factory: object, ids: int, setter: str) -> int:
-    """How many of the ``ids`` leading id arguments ``factory`` takes (0 if it takes none),
-    read from its code; a callable without Python code gets them all."""
+    """How many of the ``ids`` leading id arguments ``factory`` requires (0: none; parameters
+    with defaults are left to them), read from its code; one without Python code, or taking
+    ``*args``, gets them all."""
     if not callable(factory):
         raise TypeError(
             f"{setter}() needs a class or function that creates contexts, not {factory!r}"
@@ -96,20 +97,19 @@ def _ids_taken(factory: object, ids: int, setter: str) -> int:
     code = getattr(target, "__code__", None)
     if code is None or code.co_flags & _VARARGS:
         return ids
-    positional: int = code.co_argcount - bound
-    required = positional - len(getattr(target, "__defaults__", None) or ())
+    required: int = code.co_argcount - bound - len(getattr(target, "__defaults__", None) or ())
     if required > ids:
         names = "(context_id)" if ids == 1 else "(context_id, root_context_id)"
         raise TypeError(
             f"{setter}({getattr(factory, '__qualname__', factory)!r}): it needs {required} "
             f"arguments, but a context factory is called with none or {names}"
         )
-    return min(positional, ids)
+    return required
 
 
 def set_root_context(factory: Callable[[int], RootContext] | Callable[[], RootContext]) -> None:
     """Register the root context factory: a RootContext class, or a function returning one,
-    called per plugin with no argument or with ``context_id`` (if it takes one)."""
+    called per plugin with no argument or with ``context_id`` (if it requires one)."""
     global _root_factory, _root_ids
     _root_ids = _ids_taken(factory, 1, "set_root_context")
     _root_factory = factory
@@ -120,7 +120,7 @@ def set_http_context(
     | Callable[[], HttpContext],
 ) -> None:
     """Register the HTTP context factory: an HttpContext class, or a function returning one,
-    called with no argument or with ``(context_id, root_context_id)`` (if it takes them)."""
+    called with no argument or with ``(context_id, root_context_id)`` if it requires them."""
     global _http_factory, _http_ids, _plain_http
     _http_ids = _ids_taken(factory, 2, "set_http_context")
     _http_factory = factory
@@ -132,7 +132,7 @@ def set_stream_context(
     | Callable[[], StreamContext],
 ) -> None:
     """Register the TCP context factory: a StreamContext class, or a function returning one,
-    called with no argument or with ``(context_id, root_context_id)`` (if it takes them)."""
+    called with no argument or with ``(context_id, root_context_id)`` if it requires them."""
     global _stream_factory, _stream_ids, _plain_stream
     _stream_ids = _ids_taken(factory, 2, "set_stream_context")
     _stream_factory = factory
