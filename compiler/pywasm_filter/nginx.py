@@ -69,14 +69,6 @@ def _check_size(size: str) -> None:
         raise NginxError(f"shared memory size '{size}': write at least 15k, e.g. 64k or 1m")
 
 
-def _check_ip(name: str, address: str) -> None:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        raise NginxError(f"--callout {name}={address}: resolver_add maps a name to an IP "
-                         f"address; write e.g. --callout {name}=127.0.0.1") from None
-
-
 def _upstream_host(upstream: str) -> str:
     """The host part of a WasmX callout upstream ``host[:port]`` (``[v6]:port`` too)."""
     if upstream.startswith("["):
@@ -106,10 +98,10 @@ def apply_needs(options: WasmxOptions, needs: compat.Needs) -> None:
         options.notes.append(f"{needs.shared_data[0].where()} uses shared data: shm_kv *")
     queues = list(options.queues)
     for use in needs.queues:
-        if use.name is None:
+        if use.name is None and not options.queues:
             raise NginxError(f"{use.where()}: the queue name is computed at run time; give "
                              "it with --shm-queue NAME (one shm_queue zone per queue)")
-        if use.name not in queues:
+        if use.name is not None and use.name not in queues:
             queues.append(use.name)
             options.notes.append(f"{use.where()} uses queue '{use.name}': shm_queue")
     options.queues = queues
@@ -123,16 +115,15 @@ def _callout_need(options: WasmxOptions, use: compat.Use) -> None:
                              "takes HOST:PORT; map bare names with --callout NAME=IP")
         return
     host = _upstream_host(use.name)
+    port = "80" if host == use.name else use.name.rpartition(":")[2]
     if _is_ip(host) or "." in host:
         options.notes.append(f"{use.where()} calls '{use.name}' (an address or DNS name)")
         return
     if host not in options.callouts:
-        port = "80" if host == use.name else use.name.rpartition(":")[2]
         raise NginxError(
             f"{use.where()}: the filter calls upstream '{use.name}'; WasmX connects to "
             f"{host}:{port} (nginx upstream {{}} blocks are not used): give the address "
             f"serving it with --callout {host}=IP")
-    port = "80" if host == use.name else use.name.rpartition(":")[2]
     options.notes.append(f"{use.where()} calls '{use.name}': WasmX connects to {host}:{port}, "
                          "found by resolver_add")
 
@@ -142,7 +133,9 @@ def _check(options: WasmxOptions) -> None:
         raise NginxError(f"module name '{options.name}': nginx needs letters, digits and '_' "
                          "only (--name)")
     for name, address in options.callouts.items():
-        _check_ip(name, address)
+        if not _is_ip(address):
+            raise NginxError(f"--callout {name}={address}: resolver_add maps a name to an IP "
+                             f"address; write e.g. --callout {name}=127.0.0.1")
     if options.shared_data or options.queues:
         _check_size(options.shm_size)
     backend = options.port + 1 if options.upstream is None else options.upstream[1]

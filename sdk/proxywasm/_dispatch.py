@@ -35,7 +35,7 @@ _FAILURE_BODY = b"filter error\n"
 _root_factory: Callable[..., RootContext] | None = None
 _http_factory: Callable[..., HttpContext] | None = None
 _stream_factory: Callable[..., StreamContext] | None = None
-# How many of the ids (context_id, root_context_id) each factory takes: none, or the first ones.
+# How many of the ids (context_id, root_context_id) each factory requires: none, or the first ones.
 _root_ids = _http_ids = _stream_ids = 0
 _VARARGS = 0x04  # inspect.CO_VARARGS, without importing inspect into every module
 
