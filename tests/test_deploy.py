@@ -174,6 +174,23 @@ def test_wasmx_shm_zones_from_options_have_the_given_size(
     assert wasm.one("shm_queue").args == ["events", "64k"]
 
 
+def test_wasmx_queue_named_at_run_time_needs_shm_queue(
+    module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "queue_filter.py"
+    source.write_text(
+        "import proxywasm\n\n\nclass Root(proxywasm.RootContext):\n"
+        "    def on_configure(self, size: int) -> bool:\n"
+        "        self.register_shared_queue(self.get_plugin_configuration().decode())\n"
+        "        return True\n\n\nproxywasm.set_root_context(Root)\n")
+    assert main(["deploy", "wasmx", str(module), "--filter", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "queue_filter.py:6: the queue name is computed at run time" in error
+    assert "give it with --shm-queue NAME" in error
+    conf = parse(_wasmx(capsys, str(module), "--filter", str(source), "--shm-queue", "jobs"))
+    assert conf.one("wasm").one("shm_queue").args == ["jobs", "1m"]
+
+
 def test_wasmx_callout_upstream_needs_an_address(
     module: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
