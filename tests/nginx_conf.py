@@ -7,7 +7,12 @@ It follows nginx's own tokenizer (ngx_conf_file.c) where the generated configs n
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,11 +103,50 @@ def parse(text: str) -> Directive:
     return root
 
 
-def nginx_test(conf: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """Run Debian nginx's `nginx -t` on ``conf`` from ``workdir`` (with logs/ created)."""
+def _arguments(conf: str, workdir: Path) -> list[str]:
     assert NGINX is not None, NGINX_HINT
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     (workdir / "nginx.conf").write_text(conf)
-    return subprocess.run([NGINX, "-t", "-p", str(workdir), "-c", str(workdir / "nginx.conf"),
-                           "-e", "stderr"], capture_output=True, text=True, timeout=60,
-                          check=False)
+    return [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf"), "-e", "stderr"]
+
+
+def nginx_test(conf: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run Debian nginx's `nginx -t` on ``conf`` from ``workdir`` (with logs/ created)."""
+    return subprocess.run([*_arguments(conf, workdir), "-t"], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def two_free_ports() -> int:
+    """A port P on 127.0.0.1 such that P and P + 1 are both free right now."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            port: int = first.getsockname()[1]
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two consecutive free ports on 127.0.0.1")
+
+
+@contextmanager
+def running_nginx(conf: str, workdir: Path, url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run nginx in the foreground on ``conf`` until ``url`` answers; stop it afterwards."""
+    arguments = _arguments(conf, workdir)
+    with open(workdir / "nginx.log", "wb") as log:
+        process = subprocess.Popen(arguments, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, (workdir / "nginx.log").read_text()
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, (workdir / "nginx.log").read_text()
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
