@@ -42,7 +42,7 @@ class Probe(HttpContext):
         if self.path == "/counter":
             hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 1)
         if self.path == "/shared":
-            self.set_shared_data("seen", b"yes")
+            self.set_shared_data(self.get_http_request_header("x-key") or "seen", b"yes")
         if self.path == "/callout":
             self.dispatch_http_call(self.get_http_request_header("x-upstream") or "",
                                     [(":method", "GET"), (":path", "/"), (":authority", "a")])

@@ -221,6 +221,15 @@ def test_shared_data_works_with_shm_kv(proxywasm_host: HostFactory) -> None:
     assert host.shared_data == {"seen": b"yes"}
 
 
+def test_a_zone_key_needs_that_shm_kv_zone(proxywasm_host: HostFactory) -> None:
+    host = _probe(proxywasm_host, host=wasmx(shm_kv=["cache"]))
+    host.new_http_stream().send_request_headers({":path": "/shared", "x-key": "cache/seen"})
+    assert host.shared_data == {"cache/seen": b"yes"}
+    with pytest.raises(FilterError, match=r"key 'seen' needs a key/value zone: declare "
+                       r"`shm_kv \* 1m;`"):
+        host.new_http_stream().send_request_headers({":path": "/shared"})
+
+
 def test_a_queue_traps_without_its_shm_queue(proxywasm_host: HostFactory) -> None:
     host = proxywasm_host(PROBE, host="wasmx", plugin_configuration="queue")
     with pytest.raises(FilterError, match="shm_queue jobs 1m;"):

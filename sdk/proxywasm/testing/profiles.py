@@ -59,8 +59,9 @@ class HostProfile:
     """Host names nginx resolves (``resolver_add``) besides IP literals and localhost."""
     shm_declared: bool = False
     """Shared data and queues need the shm zones the nginx configuration declares (below)."""
-    shm_kv: bool = False
-    """``shm_kv * SIZE;`` is declared: shared data works."""
+    shm_kv: frozenset[str] = frozenset()
+    """The ``shm_kv NAME SIZE;`` zones declared: ``*`` holds every key, a zone ``NAME`` the
+    keys ``NAME/...``."""
     shm_queues: frozenset[str] = frozenset()
     """Queue names with a ``shm_queue NAME SIZE;`` declaration."""
     start_failure_exits_worker: bool = False
@@ -85,19 +86,21 @@ ENVOY = HostProfile("envoy", "Envoy")
 _LOCAL_NAMES = frozenset({"localhost"})
 
 
-def wasmx(*, shm_kv: bool = False, shm_queues: Iterable[str] = (),
+def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (),
           resolver: Iterable[str] = (), server_name: str = "localhost",
           foreign_functions: Iterable[str] = ()) -> HostProfile:
-    """The Nginx WasmX profile for an nginx.conf declaring ``shm_kv *`` (if ``shm_kv``), a
-    ``shm_queue`` per name in ``shm_queues``, ``resolver_add`` for the names in ``resolver``,
-    and ``server_name``; ``foreign_functions`` are the names its build provides (none by
-    default: ngx_wasm_module's only one needs its Lua bridge)."""
+    """The Nginx WasmX profile for an nginx.conf declaring ``shm_kv *`` (``shm_kv=True``) or
+    the ``shm_kv`` zones named, a ``shm_queue`` per name in ``shm_queues``, ``resolver_add``
+    for the names in ``resolver``, and ``server_name``; ``foreign_functions`` are the names its
+    build provides (none by default: ngx_wasm_module's only one needs its Lua bridge)."""
     return HostProfile(
         "wasmx", WASMX.name, WASMX, "ngx_proxy_wasm", lowercases_headers=False,
         local_body_suffix=b"\n",
         server_name=server_name, string_properties=True, counters_only_increment=True,
         callout_host_port=True, resolvable=_LOCAL_NAMES | frozenset(resolver),
-        shm_declared=True, shm_kv=shm_kv, shm_queues=frozenset(shm_queues),
+        shm_declared=True,
+        shm_kv=frozenset({"*"} if shm_kv is True else () if shm_kv is False else shm_kv),
+        shm_queues=frozenset(shm_queues),
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
         foreign_functions=frozenset(foreign_functions), requires_exports=True,

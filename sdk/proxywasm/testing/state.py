@@ -709,10 +709,15 @@ class HostState:
         """This VM id's shared key-value store: value and CAS by key."""
         return self.proxy.shared_data.setdefault(self.vm_id, {})
 
-    def _check_shm_kv(self) -> None:
-        if self.profile.shm_declared and not self.profile.shm_kv:
-            raise self.trap("host trap (internal error): shared data needs a key/value zone: "
-                            "declare `shm_kv * 1m;` in nginx's wasm{} block")
+    def _check_shm_kv(self, key: str) -> None:
+        zones = self.profile.shm_kv
+        zone, slash, _ = key.partition("/")
+        if not self.profile.shm_declared or "*" in zones or (slash and zone in zones):
+            return
+        declare = zone if slash else "*"
+        raise self.trap(f"host trap (internal error): shared data key {key!r} needs a "
+                        f"key/value zone: declare `shm_kv {declare} 1m;` in nginx's wasm{{}} "
+                        "block")
 
     def _check_shm_queue(self, name: str) -> None:
         if self.profile.shm_declared and name not in self.profile.shm_queues:
@@ -721,7 +726,7 @@ class HostState:
 
     def get_shared_data(self, key: str) -> tuple[bytes, int]:
         """proxy_get_shared_data: (value, cas)."""
-        self._check_shm_kv()
+        self._check_shm_kv(key)
         if key not in self.shared_data:
             raise _fail(Status.NOT_FOUND, f"no shared data {key!r}")
         return self.shared_data[key]
@@ -729,7 +734,7 @@ class HostState:
     def set_shared_data(self, key: str, value: bytes, cas: int) -> None:
         """proxy_set_shared_data: a non-zero ``cas`` must still be the key's (a key that does
         not exist yet is created whatever the ``cas``, as Envoy does)."""
-        self._check_shm_kv()
+        self._check_shm_kv(key)
         race = self.proxy.races.pop((self.vm_id, key), None) if cas else None
         if race is not None:
             self.set_shared_data(key, race, 0)
