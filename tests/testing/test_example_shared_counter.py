@@ -72,5 +72,6 @@ def test_wasmx_workers_count_together_in_shm_kv(proxywasm_host: HostFactory) -> 
 def test_wasmx_without_shm_kv_traps_in_on_vm_start(proxywasm_host: HostFactory) -> None:
     host = proxywasm_host(EXAMPLE, host="wasmx")
     with pytest.raises(FilterError, match=r"trapped the module in proxy_on_vm_start: host trap "
-                       r"\(internal error\): shared data needs a key/value zone"):
+                       r"\(internal error\): shared data key 'hits' needs a key/value "
+                       r"zone: declare `shm_kv \* 1m;`"):
         host.start()
