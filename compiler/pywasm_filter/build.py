@@ -7,12 +7,14 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, stdlib_closure, toolchain
+from . import bundle, linking, stdlib_closure, toolchain
+from .abi import Host
 from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
@@ -44,6 +46,8 @@ class BuildResult:
     code_bytes: int
     data_bytes: int
     seconds: float
+    plan: linking.Plan
+    """The target hosts, the host functions linked and why the others are not."""
 
 
 def _sdk_root() -> Path:
@@ -62,7 +66,7 @@ def _stage_sdk(destination: Path) -> None:
         shutil.copy2(file, target / file.name)
 
 
-def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
+def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan) -> bytes:
     lines = [
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
@@ -70,6 +74,7 @@ def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
         f"main={source.module}",
         f"user_root={source.user_root}",
         *(f"import={name}" for name in imports),
+        *plan.spec_lines(),
     ]
     return "\n".join(lines).encode()
 
@@ -100,12 +105,17 @@ def _write_atomically(output: Path, module: bytes) -> None:
         raise
 
 
-def build(filter_path: Path, output: Path) -> BuildResult:
-    """Build `filter_path` into the module `output`; nothing is written if any step fails."""
+def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) -> BuildResult:
+    """Build `filter_path` into the module `output`; nothing is written if any step fails.
+
+    ``hosts`` are the proxies the module must run in (a host that cannot run the filter is a
+    HostTargetError naming the file and line); by default, every host that can run it.
+    """
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
     imports = bundle.scan_imports(source, cpython.stdlib)
+    plan = linking.plan(filter_path, hosts)
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)
@@ -117,12 +127,13 @@ def build(filter_path: Path, output: Path) -> BuildResult:
             (source.search_root, str(source.search_root)),
         ]
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
+            module = snapshot(base.read_bytes(), _init_spec(source, imports, plan), preopens,
+                              log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):
-        module = shrink(module)
-    verify(module)
+        module = shrink(module, plan.stubs())
+    verify(module, plan.targets)
     _write_atomically(output, module)
     return BuildResult(
         output=output,
@@ -130,4 +141,5 @@ def build(filter_path: Path, output: Path) -> BuildResult:
         code_bytes=binary.code_size(module),
         data_bytes=binary.data_size(module),
         seconds=time.monotonic() - started,
+        plan=plan,
     )
