@@ -24,6 +24,7 @@ from .wasm.snapshot import SnapshotError, snapshot
 # so tracebacks name the user's real files).
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
+GUEST_BYTECODE = "/python/bytecode"  # sys.pycache_prefix: the stdlib's precompiled bytecode
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
@@ -62,8 +63,9 @@ def _stage_sdk(destination: Path) -> None:
         shutil.copy2(file, target / file.name)
 
 
-def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
+def _init_spec(source: bundle.FilterSource, imports: list[str], bytecode: bool) -> bytes:
     lines = [
+        *([f"pycache={GUEST_BYTECODE}"] if bytecode else []),
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
         f"path={GUEST_STDLIB}",
@@ -109,15 +111,18 @@ def build(filter_path: Path, output: Path) -> BuildResult:
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)
+    bytecode = toolchain.ensure_stdlib_bytecode(cpython, GUEST_STDLIB)
     with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
         _stage_sdk(Path(sdk_dir))
         preopens = [
             (cpython.stdlib, GUEST_STDLIB),
             (Path(sdk_dir), GUEST_SDK),
             (source.search_root, str(source.search_root)),
+            *([(bytecode, GUEST_BYTECODE)] if bytecode else []),
         ]
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
+            module = snapshot(base.read_bytes(), _init_spec(source, imports, bytecode is not None),
+                              preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):
