@@ -12,7 +12,7 @@ from pathlib import Path
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, stdlib_closure, toolchain
+from . import bundle, bytecode, stdlib_closure, toolchain
 from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
@@ -111,18 +111,21 @@ def build(filter_path: Path, output: Path) -> BuildResult:
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)
-    bytecode = toolchain.ensure_stdlib_bytecode(cpython, GUEST_STDLIB)
-    with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
+    stdlib_bytecode = bytecode.ensure_stdlib(cpython, GUEST_STDLIB)
+    with (tempfile.TemporaryDirectory() as sdk_dir, tempfile.TemporaryDirectory() as sdk_code,
+          step(f"pre-initializing {source.path.name}")):
         _stage_sdk(Path(sdk_dir))
         preopens = [
             (cpython.stdlib, GUEST_STDLIB),
             (Path(sdk_dir), GUEST_SDK),
             (source.search_root, str(source.search_root)),
-            *([(bytecode, GUEST_BYTECODE)] if bytecode else []),
         ]
+        if stdlib_bytecode is not None:
+            bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
+            preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports, bytecode is not None),
-                              preopens, log=None)
+            spec = _init_spec(source, imports, stdlib_bytecode is not None)
+            module = snapshot(base.read_bytes(), spec, preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):

