@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from wasmtime import Engine, Func, FuncType, Linker, Memory, Module, Store, Trap, WasiConfig
 
-from pywasm_filter import toolchain
+from pywasm_filter import size_report, toolchain
 from pywasm_filter.wasm import binary, packed
 from pywasm_filter.wasm.binary import SectionId
 from tests.conftest import EXAMPLES
@@ -100,3 +100,8 @@ def test_built_module_has_one_data_segment_and_a_start_function(
     data = binary.find_section(sections, SectionId.DATA)
     assert data is not None and len(binary.decode_data(data.payload)) == 1
     assert binary.find_section(sections, SectionId.START) is not None
+
+
+def test_size_report_lists_the_filters_stdlib_and_sdk_imports() -> None:
+    assert size_report.imported_modules(EXAMPLES / "typed_config" / "typed_config.py") == [
+        "dataclasses", "proxywasm.config"]
