@@ -93,13 +93,26 @@ def test_damaged_stream_traps(decoder: Decoder) -> None:
         decoder.run(b"\xff" * 64, 1000)
 
 
-def test_built_module_has_one_data_segment_and_a_start_function(
+def test_a_built_modules_vm_starts_with_the_snapshots_memory(
         built: Callable[[Path], Path]) -> None:
-    sections = binary.parse_module(
-        built(EXAMPLES / "http_headers" / "http_headers.py").read_bytes())
+    module = built(EXAMPLES / "http_headers" / "http_headers.py").read_bytes()
+    sections = binary.parse_module(module)
     data = binary.find_section(sections, SectionId.DATA)
     assert data is not None and len(binary.decode_data(data.payload)) == 1
-    assert binary.find_section(sections, SectionId.START) is not None
+    image = packed.memory_image(module)
+    assert b"proxywasm/_dispatch.py" in image
+    engine = Engine()
+    compiled = Module(engine, module)
+    linker = Linker(engine)
+    linker.define_wasi()
+    for entry in compiled.imports:
+        if entry.module == "env" and isinstance(entry.type, FuncType):
+            linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+    store = Store(engine)
+    store.set_wasi(WasiConfig())
+    memory = linker.instantiate(store, compiled).exports(store)["memory"]
+    assert isinstance(memory, Memory)
+    assert bytes(memory.read(store, 0, len(image))) == image
 
 
 def test_size_report_lists_the_filters_stdlib_and_sdk_imports() -> None:

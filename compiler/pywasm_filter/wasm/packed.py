@@ -91,3 +91,32 @@ def _with_start(sections: list[Section], body: bytes, type_index: int) -> list[S
         SectionId.CODE, binary.encode_uleb(count + 1) + code.payload[reader.pos:] + body))
     return binary.replace_section(sections, Section(SectionId.START,
                                                     binary.encode_uleb(new_index)))
+
+
+def memory_image(module: bytes) -> bytes:
+    """The memory a VM of a packed `module` holds after its start function: for inspection."""
+    sections = binary.parse_module(module)
+    start, code, functions = (binary.find_section(sections, section_id) for section_id in (
+        SectionId.START, SectionId.CODE, SectionId.FUNCTION))
+    if start is None or code is None or functions is None:
+        raise ValueError("the module does not expand its data in a start function")
+    imports = binary.find_section(sections, SectionId.IMPORT)
+    imported = sum(entry.kind == binary.ExternKind.FUNC
+                   for entry in binary.decode_imports(imports.payload)) if imports else 0
+    reader = binary.Reader(code.payload)
+    reader.u32()  # the number of bodies
+    for _ in range(binary.decode_uleb(start.payload)[0] - imported + 1):
+        body = reader.read(reader.u32())
+    arguments, position = [], 1  # past the empty locals vector
+    for _ in range(4):
+        if body[position] != _I32_CONST:
+            raise ValueError("the start function is not a call of the runtime's decoder")
+        value, position = binary.decode_sleb(body, position + 1)
+        arguments.append(value & 0xFFFFFFFF)
+    out, source, size, _scratch = arguments
+    data = binary.find_section(sections, SectionId.DATA)
+    assert data is not None, "a packed module has its stream in a data segment"
+    (segment,) = binary.decode_data(data.payload)
+    assert segment.offset == source and len(segment.data) == size
+    expanded = zlib.decompressobj(_RAW_DEFLATE).decompress(segment.data)
+    return bytes(out) + expanded
