@@ -1,12 +1,14 @@
 /* Expanding the compressed snapshot at instantiation: a raw DEFLATE (RFC 1951) decoder.
  *
- * The build stores the snapshot's memory as one DEFLATE stream placed above the memory the
- * snapshot used, and makes the module's start function call `pywasm_expand` with where the
- * stream is, where its bytes go and a scratch area for the decoder's tables. It runs before
+ * The build stores the snapshot's memory as one DEFLATE stream placed at the end of where its
+ * bytes go, far enough from the start that the decoder never writes over input it has not
+ * read (expansion in place: the stream's pages become the memory's), and makes the module's
+ * start function call `pywasm_expand` with where the stream is, where its bytes go and a
+ * scratch area for the decoder's tables; both are zeroed when it is done. It runs before
  * anything else reads memory, so it must read nothing but those areas: no static data (its
  * constants are computed, not initialized arrays) and no stack memory (every local is a
- * scalar whose address is never taken). Zero bytes are not written, so pages of memory that
- * hold only zeros stay untouched (the memory starts zeroed).
+ * scalar whose address is never taken). Zero bytes below the stream are not written, so pages
+ * of memory that hold only zeros stay untouched (the memory starts zeroed).
  *
  * Speed matters (it runs once per VM): the bit buffer lives in locals, and codes of up to
  * FAST_BITS bits are decoded with one table lookup.
@@ -119,6 +121,8 @@ static uint32_t length_order(uint32_t i) {
 PYWASM_EXPORT(__pywasm_expand)
 void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct tables *t) {
     const uint8_t *in_end = in + size;
+    /* From here on, memory holds the stream, not zeros: every byte is written. */
+    const uint8_t *dirty = in;
     uint32_t bits = 0, count = 0, last, type;
     do {
         TAKE(last, 1);
@@ -134,7 +138,7 @@ void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct tables
             if ((length ^ 0xFFFF) != complement || (uint32_t)(in_end - in) < length)
                 __builtin_trap();
             for (uint32_t i = 0; i < length; i++)
-                if (in[i] != 0) out[i] = in[i];
+                if (in[i] != 0 || out + i >= dirty) out[i] = in[i];
             in += length;
             out += length;
             continue;
@@ -190,7 +194,7 @@ void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct tables
             uint32_t symbol, length, distance, extra;
             DECODE(symbol, &t->literal);
             if (symbol < END_OF_BLOCK) {
-                if (symbol != 0) *out = (uint8_t)symbol;
+                if (symbol != 0 || out >= dirty) *out = (uint8_t)symbol;
                 out++;
                 continue;
             }
@@ -218,16 +222,19 @@ void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct tables
                 __builtin_trap();
             }
             const uint8_t *from = out - distance;
-            if (distance == 1 && *from == 0) { /* a run of zeros: already there */
+            if (distance == 1 && *from == 0 && out + length <= dirty) { /* zeros: there */
                 out += length;
                 continue;
             }
             for (uint32_t k = 0; k < length; k++)
-                if (from[k] != 0) out[k] = from[k];
+                if (from[k] != 0 || out + k >= dirty) out[k] = from[k];
             out += length;
         }
     } while (!last);
     if (in - count / 8 > in_end) __builtin_trap();
+    /* What is left of the stream past the expanded bytes, and the tables, become zeros. */
+    for (uint8_t *rest = out; rest < in_end; rest++) *rest = 0;
+    __builtin_memset(t, 0, sizeof *t);
 }
 
 /* snapshot.py's packed.EXPAND_SCRATCH bytes hold the tables. */

@@ -2,9 +2,10 @@
 
 Memory holding a snapshot is mostly zeros and repeats (object headers, code objects, strings):
 compressed, a header filter's 4.4 MB of data segments fit in about 1.35 MB. The stream is one
-active data segment placed above the memory the snapshot used; the module's start function
-(added here) calls the runtime's decoder (runtime/expand.c) with where the stream is, where
-its bytes go and a scratch area for the decoder, before the host can call anything else.
+active data segment at the end of where its bytes go (expanded in place, so its pages are the
+memory's own); the module's start function (added here) calls the runtime's decoder
+(runtime/expand.c) with where the stream is, where its bytes go and a scratch area for the
+decoder, before the host can call anything else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ PAGE = 65536
 _LEVEL = 9
 _RAW_DEFLATE = -15
 _I32_CONST, _CALL, _END = 0x41, 0x10, 0x0B
+# Bytes the decoder may read past the stream's end (runtime/expand.c: READ_AHEAD).
+READ_AHEAD = 4
+# Granularity of the in-place distance computation.
+_CHUNK = 1024
 
 
 def compress(data: bytes | bytearray | memoryview) -> bytes:
@@ -44,14 +49,15 @@ def pack(
 
     `pages` is the memory's size in the snapshot, `expand` the decoder's function index and
     `empty_type` the index of the type `[] -> []`; `spans` must not be empty. Returns the
-    sections and the memory's new minimum in pages (the stream and the decoder's scratch area
-    sit above the snapshot's memory).
+    sections and the memory's new minimum in pages (the stream may end, and the decoder's
+    scratch area lies, past the snapshot's last non-zero byte).
     """
     first, last = spans[0][0], spans[-1][1]
     stream = compress(memoryview(memory)[first:last])
-    at = pages * PAGE
-    scratch = (at + len(stream) + 7) & ~7  # also where the decoder reads ahead
-    minimum = -(-(scratch + EXPAND_SCRATCH) // PAGE)
+    at = (first + _in_place_distance(stream)) & ~7
+    at = max(at, first) + 8
+    scratch = (at + len(stream) + READ_AHEAD + 7) & ~7
+    minimum = max(pages, -(-(scratch + EXPAND_SCRATCH) // PAGE))
 
     result = binary.replace_section(
         sections, Section(SectionId.DATA, binary.encode_active_data([(at, stream)])))
@@ -60,6 +66,21 @@ def pack(
             result, Section(SectionId.DATA_COUNT, binary.encode_data_count(1)))
     return _with_start(result, _call_body(expand, (first, at, len(stream), scratch)),
                        empty_type), minimum
+
+
+def _in_place_distance(stream: bytes) -> int:
+    """How far past the output's start the stream must begin for expansion in place.
+
+    The decoder writes the bytes decoded from the first `c` bytes of the stream only after
+    reading past them, so the stream may start `d` bytes into the output if, for every `c`,
+    the output decoded from `c + _CHUNK` bytes ends before `d + c`.
+    """
+    decoder = zlib.decompressobj(_RAW_DEFLATE)
+    produced = distance = 0
+    for consumed in range(0, len(stream), _CHUNK):
+        produced += len(decoder.decompress(stream[consumed:consumed + _CHUNK]))
+        distance = max(distance, produced - consumed)
+    return distance
 
 
 def _call_body(function: int, arguments: Sequence[int]) -> bytes:
