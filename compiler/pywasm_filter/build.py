@@ -13,7 +13,7 @@ from pathlib import Path
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, linking, stdlib_closure, toolchain
+from . import bundle, bytecode, linking, stdlib_closure, toolchain
 from .abi import Host
 from .errors import FilterError, PywasmFilterError
 from .progress import step
@@ -26,6 +26,7 @@ from .wasm.snapshot import SnapshotError, snapshot
 # so tracebacks name the user's real files).
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
+GUEST_BYTECODE = "/python/bytecode"  # sys.pycache_prefix: the stdlib's precompiled bytecode
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
@@ -66,8 +67,10 @@ def _stage_sdk(destination: Path) -> None:
         shutil.copy2(file, target / file.name)
 
 
-def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan) -> bytes:
+def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan,
+               bytecode: bool) -> bytes:
     lines = [
+        *([f"pycache={GUEST_BYTECODE}"] if bytecode else []),
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
         f"path={GUEST_STDLIB}",
@@ -119,16 +122,21 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) 
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)
-    with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
+    stdlib_bytecode = bytecode.ensure_stdlib(cpython, GUEST_STDLIB)
+    with (tempfile.TemporaryDirectory() as sdk_dir, tempfile.TemporaryDirectory() as sdk_code,
+          step(f"pre-initializing {source.path.name}")):
         _stage_sdk(Path(sdk_dir))
         preopens = [
             (cpython.stdlib, GUEST_STDLIB),
             (Path(sdk_dir), GUEST_SDK),
             (source.search_root, str(source.search_root)),
         ]
+        if stdlib_bytecode is not None:
+            bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
+            preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports, plan), preopens,
-                              log=None)
+            spec = _init_spec(source, imports, plan, stdlib_bytecode is not None)
+            module = snapshot(base.read_bytes(), spec, preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import abi, deploy, linking, oci, scaffold, watch
+from . import abi, deploy, linking, oci, scaffold, size_report, watch
 from . import run as run_command
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
@@ -46,6 +46,8 @@ def _command_build(args: argparse.Namespace) -> None:
         raise PywasmFilterError(f"--hosts: {error}") from None
     result = build(args.filter, args.output or _default_output(args.filter), hosts)
     _report(result)
+    if args.size_report:
+        print(size_report.report(args.filter, result))
     print(linking.report(result.plan) if args.report else linking.summary(result.plan))
 
 
@@ -225,6 +227,9 @@ def _parser() -> argparse.ArgumentParser:
                                help="proxies the module must run in, e.g. envoy,wasmx (a host "
                                     "that cannot run the filter is an error; default: every "
                                     "host that can run it)")
+    build_command.add_argument("--size-report", action="store_true",
+                               help="also say what the module's size is made of, import by "
+                               "import (builds one more module per import)")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")
