@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from proxywasm import _dispatch, _host, _log, _runtime
+from proxywasm import _dispatch, _host, _log, _runtime, _targets
 from proxywasm.types import LogLevel
 
 Pair = tuple[str, str | bytes]
@@ -233,6 +233,7 @@ class FakeHost:
 def installed() -> Iterator[FakeHost]:
     """Bind a fresh FakeHost; afterwards unbind it and reset the SDK's global state."""
     fake = FakeHost()
+    _targets.configure(frozenset(), {})  # as a module built for Envoy only
     _host.bind(fake)
     try:
         yield fake
