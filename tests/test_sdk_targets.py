@@ -16,7 +16,6 @@ from tests.test_sdk_fakehost import FakeHost, installed
 
 @pytest.fixture
 def host() -> Iterator[FakeHost]:
-    _targets.configure(frozenset(), {})
     with installed() as fake:
         yield fake
     _targets.configure(frozenset(), {})
