@@ -24,6 +24,9 @@ from .wasm.snapshot import SnapshotError, snapshot
 # so tracebacks name the user's real files).
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
+# Loop iterations and Python calls one callback may run before it raises CallbackTimeout
+# (runtime/limits.c); a tight `while True: pass` reaches it in well under a second.
+DEFAULT_CALLBACK_BUDGET = 10_000_000
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
@@ -62,8 +65,9 @@ def _stage_sdk(destination: Path) -> None:
         shutil.copy2(file, target / file.name)
 
 
-def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
+def _init_spec(source: bundle.FilterSource, imports: list[str], callback_budget: int) -> bytes:
     lines = [
+        f"budget={callback_budget}",
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
         f"path={GUEST_STDLIB}",
@@ -100,8 +104,16 @@ def _write_atomically(output: Path, module: bytes) -> None:
         raise
 
 
-def build(filter_path: Path, output: Path) -> BuildResult:
-    """Build `filter_path` into the module `output`; nothing is written if any step fails."""
+def build(filter_path: Path, output: Path,
+          callback_budget: int = DEFAULT_CALLBACK_BUDGET) -> BuildResult:
+    """Build `filter_path` into the module `output`; nothing is written if any step fails.
+
+    ``callback_budget`` bounds the loop iterations and calls of one callback (0: no bound).
+    """
+    if callback_budget < 0:
+        raise PywasmFilterError(
+            f"--callback-budget {callback_budget}: give a positive number of loop iterations "
+            "and calls, or 0 for no budget")
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
@@ -117,7 +129,8 @@ def build(filter_path: Path, output: Path) -> BuildResult:
             (source.search_root, str(source.search_root)),
         ]
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
+            module = snapshot(base.read_bytes(), _init_spec(source, imports, callback_budget),
+                              preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):

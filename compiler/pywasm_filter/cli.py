@@ -18,7 +18,7 @@ from typing import Any
 
 from . import compat, deploy, oci, scaffold, watch
 from . import run as run_command
-from .build import BuildResult, build
+from .build import DEFAULT_CALLBACK_BUDGET, BuildResult, build
 from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
 
@@ -40,7 +40,8 @@ def _default_output(filter_path: Path) -> Path:
 
 
 def _command_build(args: argparse.Namespace) -> None:
-    _report(build(args.filter, args.output or _default_output(args.filter)))
+    _report(build(args.filter, args.output or _default_output(args.filter),
+                  callback_budget=args.callback_budget))
     found = compat.gaps(args.filter)
     print(compat.report(found) if args.report else compat.summary(found))
 
@@ -217,6 +218,11 @@ def _parser() -> argparse.ArgumentParser:
                                help="output .wasm (default: ./NAME.wasm)")
     build_command.add_argument("--report", action="store_true",
                                help="list what each proxy lacks that the filter uses")
+    build_command.add_argument("--callback-budget", type=int, metavar="N",
+                               default=DEFAULT_CALLBACK_BUDGET,
+                               help="loop iterations and Python calls one callback may run "
+                                    "before it raises proxywasm.CallbackTimeout "
+                                    f"(default {DEFAULT_CALLBACK_BUDGET:,}; 0: no limit)")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")

@@ -1,4 +1,5 @@
-"""Exceptions raised when a host call fails, one class per failure status that callers handle."""
+"""Exceptions raised when a host call fails (one class per failure status that callers handle),
+and when a callback runs out of its execution budget."""
 
 from __future__ import annotations
 
@@ -55,6 +56,14 @@ class InternalFailureError(HostCallError):
 
 class UnimplementedError(HostCallError):
     """This host does not implement the call (UNIMPLEMENTED)."""
+
+
+class CallbackTimeout(BaseException):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+    """A callback ran past its execution budget (``pywasm-filter build --callback-budget``).
+
+    Raised by the runtime inside the looping code. Like KeyboardInterrupt it is not an
+    Exception, so ``except Exception`` does not swallow it; the request fails as for any error.
+    """
 
 
 _STATUS_VALUES = frozenset(Status)
