@@ -116,10 +116,11 @@ PYWASM_EXPORT(pywasm_recursion_counter) int *pywasm_recursion_counter(void) {
     return &PyThreadState_Get()->recursion_remaining;
 }
 
-/* Build time: run `code` with the recursion limit lifted; it is expected to overflow a stack
+/* Build time: run `code` with the recursion limit at `limit`; it is expected to overflow a stack
  * (the host then reads the counter). Returns 1 if it finished instead. */
-PYWASM_EXPORT(pywasm_probe_recursion) int32_t pywasm_probe_recursion(const char *code, size_t size) {
-    Py_SetRecursionLimit(INT_MAX / 2);
+PYWASM_EXPORT(pywasm_probe_recursion)
+int32_t pywasm_probe_recursion(const char *code, size_t size, int32_t limit) {
+    Py_SetRecursionLimit(limit);
     PyObject *source = PyUnicode_FromStringAndSize(code, (Py_ssize_t)size);
     const char *text = source ? PyUnicode_AsUTF8(source) : NULL;
     PyObject *globals = PyDict_New();
