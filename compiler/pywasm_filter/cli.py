@@ -19,7 +19,14 @@ from typing import Any
 from . import compat, deploy, oci, scaffold, watch
 from . import run as run_command
 from .build import DEFAULT_CALLBACK_BUDGET, BuildResult, build
-from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
+from .envoy import (
+    DEFAULT_FAILURE_POLICY,
+    FAILURE_POLICIES,
+    Envoy,
+    HttpBootstrap,
+    Upstream,
+    WasmFilter,
+)
 from .errors import PywasmFilterError
 
 
@@ -95,7 +102,8 @@ def _serve_config(args: argparse.Namespace, module: Path, port: int) -> dict[str
     if args.upstream:
         host, upstream_port = deploy.parse_upstream(args.upstream)
         clusters.append(Upstream("upstream", upstream_port, address=host))
-    return HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)],
+    plugin = WasmFilter(module, configuration=configuration, failure_policy=args.failure_policy)
+    return HttpBootstrap(filters=[plugin],
                          route_to="upstream" if clusters else None, clusters=clusters,
                          port=port).to_config()
 
@@ -236,6 +244,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="route to http://HOST:PORT instead of a direct response")
     serve.add_argument("--watch", action="store_true",
                        help="rebuild and restart when the filter's .py files (or --config) change")
+    serve.add_argument("--failure-policy", default=DEFAULT_FAILURE_POLICY, choices=FAILURE_POLICIES,
+                       help="what Envoy does after a Wasm trap (default "
+                            f"{DEFAULT_FAILURE_POLICY}: a new VM serves the next request)")
     serve.set_defaults(run=_command_serve)
 
     run = commands.add_parser("run", help="drive one request through a filter in the emulator")

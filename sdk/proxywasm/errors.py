@@ -58,7 +58,7 @@ class UnimplementedError(HostCallError):
     """This host does not implement the call (UNIMPLEMENTED)."""
 
 
-class CallbackTimeout(BaseException):  # noqa: N818 - named for what happened, like KeyboardInterrupt
+class CallbackTimeout(BaseException):
     """A callback ran past its execution budget (``pywasm-filter build --callback-budget``).
 
     Raised by the runtime inside the looping code. Like KeyboardInterrupt it is not an
