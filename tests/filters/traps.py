@@ -1,4 +1,5 @@
-"""Callbacks that would end a VM: /exit, /deep, /spin and /abort; any other path answers."""
+"""Callbacks that would end a VM: /exit, /deep, /spin and /abort; /loop/N loops N times; any
+other path answers."""
 
 from __future__ import annotations
 
@@ -46,6 +47,9 @@ class Traps(HttpContext):
             deep()
         if path == "/spin":
             spin()
+        if path is not None and path.startswith("/loop/"):
+            for _ in range(int(path.removeprefix("/loop/"))):
+                pass
         if path == "/abort":
             faulthandler._sigabrt()  # type: ignore[attr-defined]  # C abort(): a Wasm trap
         return Action.CONTINUE
