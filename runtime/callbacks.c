@@ -108,7 +108,7 @@ static PyObject *context_object(uint32_t id) {
 }
 
 /* Call one SDK callback with `nargs` unsigned arguments and return its result as an int. */
-static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_t c, uint32_t d,
+static int32_t call_python(int which, size_t nargs, uint32_t a, uint32_t b, uint32_t c, uint32_t d,
                         uint32_t e) {
     PyObject *callback = callbacks[which];
     if (callback == NULL) return 0;
@@ -118,23 +118,32 @@ static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_
         args[i] = i == 0 ? context_object(values[0]) : PyLong_FromUnsignedLong(values[i]);
         if (args[i] == NULL) {
             for (size_t j = 0; j < i; j++) Py_DECREF(args[j]);
-            PyErr_Print();
+            pywasm_print_exception();
             return 0;
         }
     }
     PyObject *result = PyObject_Vectorcall(callback, args, nargs, NULL);
     for (size_t i = 0; i < nargs; i++) Py_DECREF(args[i]);
     if (result == NULL) {
-        PyErr_Print();
+        pywasm_print_exception();
         return 0;
     }
     long value = result == Py_None ? 0 : PyLong_AsLong(result);
     Py_DECREF(result);
     if (value == -1 && PyErr_Occurred()) {
-        PyErr_Print();
+        pywasm_print_exception();
         return 0;
     }
     return (int32_t)value;
+}
+
+/* `call_python` with the callback's budget and name in place (see limits.c). */
+static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_t c, uint32_t d,
+                        uint32_t e) {
+    const char *previous = pywasm_enter_callback(callback_names[which]);
+    int32_t result = call_python(which, nargs, a, b, c, d, e);
+    pywasm_leave_callback(previous);
+    return result;
 }
 
 /* One context's entry: the callbacks it inherits, and whether its last stream callback that
@@ -225,18 +234,18 @@ static PyObject *take_exception(void) {
 /* Call the overridden stream callback `index` on the context of `id` itself, as the
  * dispatcher's function would: CONTINUE with nothing paused is answered here; any other
  * result or an exception goes to `_dispatch.finish_direct`. Without a context, `which`. */
-static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint32_t b,
+static int32_t call_method(int which, int index, size_t nargs, uint32_t id, uint32_t b,
                            uint32_t c) {
     PyObject *id_object = context_object(id);
     if (id_object == NULL) {
-        PyErr_Print();
+        pywasm_print_exception();
         return 0;
     }
     PyObject *contexts = index < FIRST_TCP ? http_contexts : tcp_contexts;
     PyObject *context = PyDict_GetItemWithError(contexts, id_object);
     if (context == NULL) {
         Py_DECREF(id_object);
-        if (PyErr_Occurred()) PyErr_Print();
+        if (PyErr_Occurred()) pywasm_print_exception();
         return dispatch(which, nargs, id, b, c, 0, 0);
     }
     Py_INCREF(context);
@@ -270,7 +279,7 @@ static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint
         long value = answer == NULL ? -1 : PyLong_AsLong(answer);
         Py_XDECREF(answer);
         if (value == -1 && PyErr_Occurred()) {
-            PyErr_Print();
+            pywasm_print_exception();
             value = 0;
         }
         action = (int32_t)value;
@@ -279,6 +288,14 @@ static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint
     Py_DECREF(context);
     Py_DECREF(id_object);
     return action;
+}
+
+static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint32_t b,
+                           uint32_t c) {
+    const char *previous = pywasm_enter_callback(callback_names[which]);
+    int32_t result = call_method(which, index, nargs, id, b, c);
+    pywasm_leave_callback(previous);
+    return result;
 }
 
 /* A stream callback: CONTINUE (0) straight away when the context inherits it and is not

@@ -6,8 +6,9 @@
  * interpreter start-up and no filesystem are needed.
  *
  * The init argument is text, one `key=value` per line: `path=` lines give sys.path (in
- * order), a `pycache=` line sys.pycache_prefix (where precompiled bytecode is); the whole
- * text is also handed to `_bootstrap.initialize`.
+ * order), a `pycache=` line sys.pycache_prefix (where precompiled bytecode is), `budget=` the
+ * per-callback execution budget (limits.c); the whole text is also handed to
+ * `_bootstrap.initialize`.
  */
 #define PY_SSIZE_T_CLEAN
 #include <stdint.h>
@@ -81,14 +82,29 @@ fail:
     return -1;
 }
 
+/* The number on the `key` line of the init argument, or `fallback`. */
+static long spec_number(const char *spec, size_t size, const char *key, long fallback) {
+    size_t length = strlen(key);
+    for (const char *line = spec, *end = spec + size; line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (eol == NULL) eol = end;
+        if ((size_t)(eol - line) > length && memcmp(line, key, length) == 0)
+            return strtol(line + length, NULL, 10);
+        line = eol + 1;
+    }
+    return fallback;
+}
+
 static int import_filter(const char *spec, size_t size) {
+    pywasm_set_budget(spec_number(spec, size, "budget=", -1));
+    if (pywasm_install_guards() < 0) return -1;
     PyObject *bootstrap = PyImport_ImportModule("proxywasm._bootstrap");
     if (bootstrap == NULL) return -1;
     PyObject *result = PyObject_CallMethod(bootstrap, "initialize", "s#", spec, (Py_ssize_t)size);
     Py_DECREF(bootstrap);
     if (result == NULL) return -1;
     Py_DECREF(result);
-    return pywasm_bind_callbacks();
+    return pywasm_bind_callbacks() < 0 ? -1 : pywasm_bind_limits();
 }
 
 /* Zero the heap's free memory so the snapshot stores no garbage (freed memory keeps its old

@@ -58,3 +58,12 @@ def test_init_names_the_templates_when_one_is_unknown(
     assert ("unknown template 'grpc-magic': choose one of http-headers, http-body, "
             "http-callout, tcp") in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_negative_callback_budget_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = main(["build", str(EXAMPLES / "http_headers" / "http_headers.py"),
+                   "-o", str(tmp_path / "out.wasm"), "--callback-budget", "-5"])
+    assert status == 1
+    assert "--callback-budget -5: give a positive number" in capsys.readouterr().err

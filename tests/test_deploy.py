@@ -56,6 +56,16 @@ def test_wasm_plugin_for_a_file(
     }
 
 
+def test_envoy_and_istio_configs_reload_a_failed_vm_by_default(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["deploy", "envoy", str(module), "--snippet"]) == 0
+    snippet = yaml.safe_load(capsys.readouterr().out)
+    assert snippet[0]["typed_config"]["config"]["failure_policy"] == "FAIL_RELOAD"
+    plugin = _istio(capsys, str(module))
+    assert isinstance(plugin["spec"], dict) and plugin["spec"]["failStrategy"] == "FAIL_RELOAD"
+
+
 @pytest.mark.registry
 def test_wasm_plugin_for_an_image_pins_the_manifest_digest(
     tmp_path: Path, built: Callable[[Path], Path], capsys: pytest.CaptureFixture[str]

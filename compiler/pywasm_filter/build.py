@@ -27,6 +27,9 @@ from .wasm.snapshot import SnapshotError, snapshot
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
 GUEST_BYTECODE = "/python/bytecode"  # sys.pycache_prefix: the stdlib's precompiled bytecode
+# Loop iterations and Python calls one callback may run before it raises CallbackTimeout
+# (runtime/limits.c); a tight `while True: pass` reaches it in well under a second.
+DEFAULT_CALLBACK_BUDGET = 10_000_000
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
@@ -68,8 +71,9 @@ def _stage_sdk(destination: Path) -> None:
 
 
 def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan,
-               bytecode: bool) -> bytes:
+               bytecode: bool, callback_budget: int) -> bytes:
     lines = [
+        f"budget={callback_budget}",
         *([f"pycache={GUEST_BYTECODE}"] if bytecode else []),
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
@@ -108,12 +112,18 @@ def _write_atomically(output: Path, module: bytes) -> None:
         raise
 
 
-def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) -> BuildResult:
+def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
+          callback_budget: int = DEFAULT_CALLBACK_BUDGET) -> BuildResult:
     """Build `filter_path` into the module `output`; nothing is written if any step fails.
 
     ``hosts`` are the proxies the module must run in (a host that cannot run the filter is a
     HostTargetError naming the file and line); by default, every host that can run it.
+    ``callback_budget`` bounds the loop iterations and calls of one callback (0: no bound).
     """
+    if callback_budget < 0:
+        raise PywasmFilterError(
+            f"--callback-budget {callback_budget}: give a positive number of loop iterations "
+            "and calls, or 0 for no budget")
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
@@ -135,7 +145,8 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) 
             bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
             preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
-            spec = _init_spec(source, imports, plan, stdlib_bytecode is not None)
+            spec = _init_spec(source, imports, plan, stdlib_bytecode is not None,
+                              callback_budget)
             module = snapshot(base.read_bytes(), spec, preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source) from None

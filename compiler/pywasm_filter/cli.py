@@ -18,8 +18,15 @@ from typing import Any
 
 from . import abi, deploy, linking, oci, scaffold, size_report, watch
 from . import run as run_command
-from .build import BuildResult, build
-from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
+from .build import DEFAULT_CALLBACK_BUDGET, BuildResult, build
+from .envoy import (
+    DEFAULT_FAILURE_POLICY,
+    FAILURE_POLICIES,
+    Envoy,
+    HttpBootstrap,
+    Upstream,
+    WasmFilter,
+)
 from .errors import PywasmFilterError
 
 
@@ -44,7 +51,8 @@ def _command_build(args: argparse.Namespace) -> None:
         hosts = abi.parse_hosts(args.hosts) if args.hosts else None
     except ValueError as error:
         raise PywasmFilterError(f"--hosts: {error}") from None
-    result = build(args.filter, args.output or _default_output(args.filter), hosts)
+    result = build(args.filter, args.output or _default_output(args.filter), hosts,
+                   callback_budget=args.callback_budget)
     _report(result)
     if args.size_report:
         print(size_report.report(args.filter, result))
@@ -100,7 +108,8 @@ def _serve_config(args: argparse.Namespace, module: Path, port: int) -> dict[str
     if args.upstream:
         host, upstream_port = deploy.parse_upstream(args.upstream)
         clusters.append(Upstream("upstream", upstream_port, address=host))
-    return HttpBootstrap(filters=[WasmFilter(module, configuration=configuration)],
+    plugin = WasmFilter(module, configuration=configuration, failure_policy=args.failure_policy)
+    return HttpBootstrap(filters=[plugin],
                          route_to="upstream" if clusters else None, clusters=clusters,
                          port=port).to_config()
 
@@ -230,6 +239,11 @@ def _parser() -> argparse.ArgumentParser:
     build_command.add_argument("--size-report", action="store_true",
                                help="also say what the module's size is made of, import by "
                                "import (builds one more module per import)")
+    build_command.add_argument("--callback-budget", type=int, metavar="N",
+                               default=DEFAULT_CALLBACK_BUDGET,
+                               help="loop iterations and Python calls one callback may run "
+                                    "before it raises proxywasm.CallbackTimeout "
+                                    f"(default {DEFAULT_CALLBACK_BUDGET:,}; 0: no limit)")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")
@@ -243,6 +257,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="route to http://HOST:PORT instead of a direct response")
     serve.add_argument("--watch", action="store_true",
                        help="rebuild and restart when the filter's .py files (or --config) change")
+    serve.add_argument("--failure-policy", default=DEFAULT_FAILURE_POLICY, choices=FAILURE_POLICIES,
+                       help="what Envoy does after a Wasm trap (default "
+                            f"{DEFAULT_FAILURE_POLICY}: a new VM serves the next request)")
     serve.set_defaults(run=_command_serve)
 
     run = commands.add_parser("run", help="drive one request through a filter in the emulator")

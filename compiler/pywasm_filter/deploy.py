@@ -20,10 +20,9 @@ from typing import Any
 import yaml
 
 from . import compat, nginx, oci
-from .envoy import HttpBootstrap, Upstream, WasmFilter
+from .envoy import DEFAULT_FAILURE_POLICY, FAILURE_POLICIES, HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
 
-ENVOY_FAILURE_POLICIES = ("FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD")
 ISTIO_PHASES = ("UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS")
 ISTIO_FAIL_STRATEGIES = ("FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD")
 ISTIO_PULL_POLICIES = ("UNSPECIFIED_POLICY", "IfNotPresent", "Always")
@@ -52,7 +51,7 @@ class EnvoyOptions:
     vm_configuration: str = ""
     root_id: str = ""
     name: str = "pywasm"
-    failure_policy: str = "FAIL_CLOSED"
+    failure_policy: str = DEFAULT_FAILURE_POLICY
     port: int = 10000
     admin_port: int = 9901
     listen_address: str = "0.0.0.0"
@@ -81,9 +80,9 @@ def _check_port(port: int, what: str) -> None:
 
 def envoy_filter(options: EnvoyOptions) -> WasmFilter:
     """The Wasm filter entry the options describe."""
-    if options.failure_policy not in ENVOY_FAILURE_POLICIES:
+    if options.failure_policy not in FAILURE_POLICIES:
         raise DeployError(f"failure policy '{options.failure_policy}': choose one of "
-                          f"{', '.join(ENVOY_FAILURE_POLICIES)}")
+                          f"{', '.join(FAILURE_POLICIES)}")
     return WasmFilter(options.module_path, configuration=options.configuration,
                       vm_configuration=options.vm_configuration, root_id=options.root_id,
                       name=options.name, failure_policy=options.failure_policy)
@@ -119,7 +118,7 @@ class IstioOptions:
     plugin_name: str = ""
     phase: str = ""
     priority: int | None = None
-    fail_strategy: str = ""
+    fail_strategy: str = "FAIL_RELOAD"
     image_pull_policy: str = ""
     selector: Mapping[str, str] = field(default_factory=dict)
     type: str = "HTTP"
@@ -344,7 +343,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     envoy.add_argument("--config", type=Path, help="file whose text is the plugin configuration")
     envoy.add_argument("--vm-config", type=Path, help="file whose text is the VM configuration")
     envoy.add_argument("--root-id", default="", help="root_id of the plugin")
-    envoy.add_argument("--failure-policy", default="FAIL_CLOSED", choices=ENVOY_FAILURE_POLICIES)
+    envoy.add_argument("--failure-policy", default=DEFAULT_FAILURE_POLICY, choices=FAILURE_POLICIES,
+                       help="what Envoy does after a Wasm trap (default "
+                            f"{DEFAULT_FAILURE_POLICY}: a new VM serves the next request)")
     envoy.add_argument("--port", type=int, default=10000, help="listener port (default 10000)")
     envoy.add_argument("--admin-port", type=int, default=9901,
                        help="admin port on 127.0.0.1 (default 9901)")
@@ -365,7 +366,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     istio.add_argument("--plugin-name", default="", help="pluginName (the root id)")
     istio.add_argument("--phase", default="", choices=ISTIO_PHASES)
     istio.add_argument("--priority", type=int)
-    istio.add_argument("--fail-strategy", default="", choices=ISTIO_FAIL_STRATEGIES)
+    istio.add_argument("--fail-strategy", default="FAIL_RELOAD", choices=ISTIO_FAIL_STRATEGIES,
+                       help="what the proxy does after a Wasm trap (default FAIL_RELOAD)")
     istio.add_argument("--image-pull-policy", default="", choices=ISTIO_PULL_POLICIES)
     istio.add_argument("--selector", action="append", default=[], metavar="KEY=VALUE",
                        help="workload label to match (repeatable)")

@@ -30,6 +30,11 @@ _HCM = (
 )
 _ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 _STRING = "type.googleapis.com/google.protobuf.StringValue"
+# What Envoy does when the module fails (a Wasm trap): FAIL_RELOAD replaces the failed VM by a
+# new one for the next request (after a back-off of about a second since the last load);
+# FAIL_CLOSED answers 503 until Envoy restarts; FAIL_OPEN skips the filter until then.
+FAILURE_POLICIES = ("FAIL_RELOAD", "FAIL_CLOSED", "FAIL_OPEN")
+DEFAULT_FAILURE_POLICY = "FAIL_RELOAD"
 
 
 def _is_ip(address: str) -> bool:
@@ -75,8 +80,7 @@ class WasmFilter:
     vm_configuration: str = ""
     root_id: str = ""
     name: str = "pywasm"
-    fail_open: bool = False
-    failure_policy: str = ""
+    failure_policy: str = DEFAULT_FAILURE_POLICY
 
     def to_config(self) -> dict[str, Any]:
         """The `envoy.filters.http.wasm` entry for this filter."""
@@ -105,11 +109,8 @@ class WasmFilter:
             "root_id": self.root_id,
             "configuration": {"@type": _STRING, "value": self.configuration},
             "vm_config": vm_config,
+            "failure_policy": self.failure_policy,
         }
-        if self.failure_policy:
-            config["failure_policy"] = self.failure_policy
-        else:
-            config["fail_open"] = self.fail_open
         return config
 
 

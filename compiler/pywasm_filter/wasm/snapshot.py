@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, NoReturn, TypeVar
 
 from wasmtime import (
+    Config,
     Engine,
     ExitTrap,
     Func,
@@ -30,7 +31,7 @@ from wasmtime import (
     WasmtimeError,
 )
 
-from . import binary, packed
+from . import binary, packed, recursion
 from .binary import ExternKind, Section, SectionId
 
 INITIALIZE_EXPORT = "_initialize"
@@ -38,6 +39,12 @@ ALLOCATE_EXPORT = "proxy_on_memory_allocate"
 INIT_EXPORT = "pywasm_init"
 NOOP_EXPORT = "__pywasm_snapshot_noop"
 WASI_OVERRIDE_EXPORT = "pywasm_wasi_override"
+# Build-time exports that measure and cap the recursion depth (runtime/limits.c, recursion.py).
+PROBE_EXPORT = "pywasm_probe_recursion"
+COUNTER_EXPORT = "pywasm_recursion_counter"
+CAP_EXPORT = "pywasm_cap_recursion"
+BUILD_TIME_EXPORTS = (INIT_EXPORT, NOOP_EXPORT, WASI_OVERRIDE_EXPORT, PROBE_EXPORT, COUNTER_EXPORT,
+                      CAP_EXPORT)
 GLOBAL_EXPORT_PREFIX = "__pywasm_snapshot_global_"
 MEMORY_EXPORT = "__pywasm_snapshot_memory"
 TABLE_EXPORT = "__pywasm_snapshot_table"
@@ -116,7 +123,9 @@ def snapshot(
 
     `preopens` maps host directories to guest paths; `log` also receives the module's output.
     """
-    engine = Engine()
+    config = Config()
+    config.max_wasm_stack = recursion.PROBE_STACK_BYTES
+    engine = Engine(config)
     try:
         layout = _inspect(base)
         state = _run_init(engine, _instrument(layout), init_argument, preopens, log)
@@ -348,6 +357,42 @@ class _Session:
                 values[int(name.removeprefix(GLOBAL_EXPORT_PREFIX))] = global_.value(self.store)
         return _State(self.memory.read(self.store), self.memory.size(self.store), values)
 
+    def restore(self, state: _State) -> None:
+        """Put memory and globals back as ``state`` has them (after a trap, too)."""
+        size = self.memory.data_len(self.store)
+        self.memory.write(self.store, bytes(state.memory), 0)
+        if size > len(state.memory):
+            self.memory.write(self.store, bytes(size - len(state.memory)), len(state.memory))
+        for index, value in state.globals.items():
+            self.export(f"{GLOBAL_EXPORT_PREFIX}{index}", Global).set_value(self.store, value)
+
+    def recursion_depth(self, code: str) -> int:
+        """The recursion count reached when running ``code`` overflowed a stack."""
+        counter = self.call(COUNTER_EXPORT) & 0xFFFFFFFF
+        source = code.encode()
+        pointer = self.allocate(len(source))
+        self.memory.write(self.store, source, pointer)
+        try:
+            self.export(PROBE_EXPORT, Func)(self.store, pointer, len(source),
+                                            recursion.PROBE_LIMIT)
+        except Trap:
+            remaining = int.from_bytes(self.memory.read(self.store, counter, counter + 4),
+                                       "little", signed=True)
+            return recursion.PROBE_LIMIT - remaining
+        raise SnapshotError("a recursion probe finished without overflowing the stack",
+                            self.output.text())
+
+    def cap_recursion(self, state: _State) -> _State:
+        """Measure the recursion depth the stacks hold, cap the limit and return the new state."""
+        depths = []
+        for code in recursion.PROBES.values():
+            self.restore(state)
+            depths.append(self.recursion_depth(code))
+        self.restore(state)
+        self.call(CAP_EXPORT, recursion.safe_limit(depths))
+        final = self.state()
+        return replace(final, memory=final.memory[:len(state.memory)], pages=state.pages)
+
 
 def _run_init(
     engine: Engine,
@@ -384,7 +429,8 @@ def _run_init(
         if status != 0:
             message = f"{INIT_EXPORT} failed with status {status}; see the module's output"
             raise SnapshotError(message, output.text())
-        return session.state()
+        state = session.state()
+        return session.cap_recursion(state) if PROBE_EXPORT in session.exports else state
 
 
 def _rewrite(layout: _Layout, state: _State) -> bytes:
@@ -404,8 +450,7 @@ def _rewrite(layout: _Layout, state: _State) -> bytes:
     exports = [
         replace(export, index=layout.noop) if export.name == INITIALIZE_EXPORT else export
         for export in layout.exports
-        if export.name not in (INIT_EXPORT, NOOP_EXPORT, WASI_OVERRIDE_EXPORT,
-                               packed.EXPAND_EXPORT)
+        if export.name not in (*BUILD_TIME_EXPORTS, packed.EXPAND_EXPORT)
     ]
     payload = binary.encode_exports(exports)
     sections = binary.replace_section(sections, Section(SectionId.EXPORT, payload))

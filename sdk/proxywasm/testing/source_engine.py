@@ -18,6 +18,7 @@ from typing import TextIO
 
 from .. import _dispatch, _host, _targets, errors
 from ..types import LogLevel, Status
+from .guards import guarded
 from .interfaces import ENV
 from .profiles import MISSING_FUNCTION, STUB_TRAP
 from .state import HostState, HostStatusError, Pairs
@@ -543,7 +544,8 @@ class SourceEngine:
         sys.stdout = _TeeWriter(self._state, LogLevel.INFO, saved[0])
         sys.stderr = _TeeWriter(self._state, LogLevel.ERROR, saved[1])
         try:
-            result = function(*args)
+            with guarded():
+                result = function(*args)
         finally:
             sys.stdout, sys.stderr = saved
         return 0 if result is None else int(result)
