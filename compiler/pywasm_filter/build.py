@@ -18,7 +18,7 @@ from .abi import Host
 from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
-from .wasm import binary
+from .wasm import binary, recursion
 from .wasm.shrink import shrink
 from .wasm.snapshot import SnapshotError, snapshot
 
@@ -147,7 +147,8 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
         try:
             spec = _init_spec(source, imports, plan, stdlib_bytecode is not None,
                               callback_budget)
-            module = snapshot(base.read_bytes(), spec, preopens, log=None)
+            cap = recursion.cached_cap(base, spec, preopens)
+            module = snapshot(base.read_bytes(), spec, preopens, log=None, recursion_cap=cap)
         except SnapshotError as error:
             raise _build_failure(error, source) from None
     with step("removing build-time-only code"):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from . import bundle
 
 _SKIPPED_DIRECTORIES = ("__pycache__", ".venv", "node_modules")
+# How long the files must stay unchanged before a change is reported: a save can be several
+# writes (truncate, then write), and a build started in between would be followed by another.
+SETTLE_SECONDS = 0.3
 
 
 def _python_files(root: Path) -> Iterator[Path]:
@@ -45,9 +49,15 @@ class Watcher:
         return stamps
 
     def changed(self) -> bool:
-        """Whether anything changed since the last call (or since creation)."""
+        """Whether anything changed since the last call (or since creation), once it settled."""
         current = self._stamps()
         if current == self._seen:
             return False
+        while True:
+            time.sleep(SETTLE_SECONDS)
+            latest = self._stamps()
+            if latest == current:
+                break
+            current = latest
         self._seen = current
         return True

@@ -7,8 +7,8 @@ and globals are then written back into the original module, so the runtime start
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, NoReturn, TypeVar
@@ -118,21 +118,37 @@ def snapshot(
     preopens: Sequence[tuple[Path, str]],
     *,
     log: Path | None = None,
+    recursion_cap: int | None = None,
 ) -> bytes:
     """Run `base`'s initialization once and return it with the resulting state baked in.
 
     `preopens` maps host directories to guest paths; `log` also receives the module's output.
+    `recursion_cap` is the runtime's measured cap (`recursion.cached_cap`); without it, the
+    probes run here, in this process.
     """
-    config = Config()
-    config.max_wasm_stack = recursion.PROBE_STACK_BYTES
-    engine = Engine(config)
     try:
         layout = _inspect(base)
-        state = _run_init(engine, _instrument(layout), init_argument, preopens, log)
+        with _initialized(_instrument(layout), init_argument, preopens, log) as (session, state):
+            if PROBE_EXPORT in session.exports:
+                cap = recursion_cap if recursion_cap is not None else session.measure_cap(state)
+                state = session.cap_recursion(state, cap)
         result = _rewrite(layout, state)
     except binary.WasmFormatError as error:
         raise SnapshotError(f"cannot read the base module: {error}") from error
     return result
+
+
+def measure_recursion_cap(base: bytes, init_argument: bytes,
+                          preopens: Sequence[tuple[Path, str]]) -> int:
+    """Initialize `base` as `snapshot` does and return the recursion cap its stacks allow."""
+    try:
+        wasm = _instrument(_inspect(base))
+    except binary.WasmFormatError as error:
+        raise SnapshotError(f"cannot read the base module: {error}") from error
+    with _initialized(wasm, init_argument, preopens, None) as (session, state):
+        if PROBE_EXPORT not in session.exports:
+            raise SnapshotError(f"the runtime does not export {PROBE_EXPORT}")
+        return session.measure_cap(state)
 
 
 def _inspect(base: bytes) -> _Layout:
@@ -382,26 +398,33 @@ class _Session:
         raise SnapshotError("a recursion probe finished without overflowing the stack",
                             self.output.text())
 
-    def cap_recursion(self, state: _State) -> _State:
-        """Measure the recursion depth the stacks hold, cap the limit and return the new state."""
+    def measure_cap(self, state: _State) -> int:
+        """Run every probe from ``state`` and return the recursion cap the stacks allow."""
         depths = []
         for code in recursion.PROBES.values():
             self.restore(state)
             depths.append(self.recursion_depth(code))
         self.restore(state)
-        self.call(CAP_EXPORT, recursion.safe_limit(depths))
+        return recursion.safe_limit(depths)
+
+    def cap_recursion(self, state: _State, cap: int) -> _State:
+        """Cap the recursion limit at ``cap`` and return the new state."""
+        self.call(CAP_EXPORT, cap)
         final = self.state()
         return replace(final, memory=final.memory[:len(state.memory)], pages=state.pages)
 
 
-def _run_init(
-    engine: Engine,
+@contextmanager
+def _initialized(
     wasm: bytes,
     init_argument: bytes,
     preopens: Sequence[tuple[Path, str]],
     log: Path | None,
-) -> _State:
+) -> Iterator[tuple[_Session, _State]]:
     """Instantiate the instrumented module, run its initialization and capture the state."""
+    config = Config()
+    config.max_wasm_stack = recursion.PROBE_STACK_BYTES
+    engine = Engine(config)
     with ExitStack() as stack:
         output = _Output(stack.enter_context(log.open("wb")) if log else None)
         try:
@@ -429,8 +452,7 @@ def _run_init(
         if status != 0:
             message = f"{INIT_EXPORT} failed with status {status}; see the module's output"
             raise SnapshotError(message, output.text())
-        state = session.state()
-        return session.cap_recursion(state) if PROBE_EXPORT in session.exports else state
+        yield session, session.state()
 
 
 def _rewrite(layout: _Layout, state: _State) -> bytes:
