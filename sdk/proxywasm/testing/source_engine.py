@@ -18,7 +18,7 @@ from typing import TextIO
 
 from .. import _dispatch, _host, errors
 from ..types import LogLevel, Status
-from .state import HostState, HostStatusError, Pairs
+from .state import HostState, HostStatusError, Pairs, log_text
 
 _SDK_PREFIX = "proxywasm."
 _TESTING_PREFIX = "proxywasm.testing"
@@ -333,8 +333,9 @@ class _TeeWriter(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        """Pass ``text`` on and log each line it completes."""
-        self._stream.write(text)
+        """Pass ``text`` on and log each line it completes (bytes that are not UTF-8 escaped,
+        as the runtime logs them)."""
+        self._stream.write(log_text(text))
         lines = (self._pending + text).split("\n")
         self._pending = lines.pop()
         for line in lines:
