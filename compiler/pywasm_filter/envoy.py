@@ -159,8 +159,10 @@ def _bootstrap(
     clusters: Sequence[Upstream],
     stats_tags: Sequence[dict[str, str]] = (),
     ports: _Ports = _Ports(),
+    buffer_limit: int | None = None,
 ) -> dict[str, Any]:
-    """A bootstrap with an admin API on 127.0.0.1 and one listener."""
+    """A bootstrap with an admin API on 127.0.0.1 and one listener (its buffer limit, if
+    given: the most body Envoy buffers for a filter that waits for the whole body)."""
     config: dict[str, Any] = {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1",
                                                  "port_value": ports.admin}}},
@@ -176,6 +178,9 @@ def _bootstrap(
     }
     if stats_tags:
         config["stats_config"] = {"stats_tags": list(stats_tags)}
+    if buffer_limit is not None:
+        listener = config["static_resources"]["listeners"][0]
+        listener["per_connection_buffer_limit_bytes"] = buffer_limit
     return config
 
 
@@ -183,7 +188,9 @@ def _bootstrap(
 class HttpBootstrap:
     """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster.
 
-    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``).
+    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``);
+    ``buffer_limit`` is the listener's ``per_connection_buffer_limit_bytes`` (Envoy's default
+    1 MiB when None), the largest body a filter can wait for whole.
     """
 
     filters: Sequence[WasmFilter]
@@ -194,6 +201,7 @@ class HttpBootstrap:
     port: int = 0
     admin_port: int = 0
     address: str = "127.0.0.1"
+    buffer_limit: int | None = None
 
     def to_config(self) -> dict[str, Any]:
         """The whole Envoy bootstrap, as a dict ready for JSON."""
@@ -215,7 +223,7 @@ class HttpBootstrap:
         hcm = {"name": "envoy.filters.network.http_connection_manager",
                "typed_config": {"@type": _HCM, **manager}}
         return _bootstrap([hcm], self.clusters, self.stats_tags,
-                          _Ports(self.address, self.port, self.admin_port))
+                          _Ports(self.address, self.port, self.admin_port), self.buffer_limit)
 
 
 @dataclass
