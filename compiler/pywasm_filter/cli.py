@@ -19,7 +19,7 @@ from typing import Any
 from . import compat, deploy, oci, scaffold, watch
 from . import run as run_command
 from .build import BuildResult, build
-from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
+from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter, check_port_free
 from .errors import PywasmFilterError
 
 
@@ -104,6 +104,8 @@ def _announce(envoy: Envoy, module: Path) -> None:
 
 
 def _command_serve(args: argparse.Namespace) -> None:
+    if args.port:
+        check_port_free(args.port)  # before building: a busy port would fail only after it
     with tempfile.TemporaryDirectory(prefix="pywasm-serve-") as tmp:
         workdir = Path(tmp)
         if args.request is None:

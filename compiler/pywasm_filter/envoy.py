@@ -30,6 +30,7 @@ _HCM = (
 )
 _ROUTER = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 _STRING = "type.googleapis.com/google.protobuf.StringValue"
+_TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
 
 
 def _is_ip(address: str) -> bool:
@@ -50,6 +51,53 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes that listen on TCP ``port`` (from /proc/net/tcp and tcp6; Linux only)."""
+    inodes: set[str] = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        try:
+            rows = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for fields in map(str.split, rows):
+            listening = len(fields) > 9 and fields[3] == _TCP_LISTEN
+            if listening and int(fields[1].rpartition(":")[2], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _port_holder(port: int) -> str | None:
+    """"process PID (command line)" listening on ``port``, if this user can see it."""
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(str(fd.readlink()) in sockets for fd in (process / "fd").iterdir()):
+                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+                return f"process {process.name} ({command.decode(errors='replace')})"
+        except OSError:
+            continue
+    return None
+
+
+def check_port_free(port: int, address: str = "127.0.0.1") -> None:
+    """Raise EnvoyError naming who holds ``port`` when Envoy could not listen on it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+            probe.listen()
+            return
+        except OSError as error:
+            reason = error.strerror or str(error)
+    holder = _port_holder(port)
+    raise EnvoyError(
+        f"port {port} on {address} is not available ({reason})"
+        + (f": {holder} listens on it" if holder else "")
+        + f"; stop {'that process' if holder else 'what uses it'} or choose another port "
+        "with --port (leave --port out to get a free one)"
+    )
 
 
 def envoy_binary() -> Path:
