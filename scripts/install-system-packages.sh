@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the tests need (a real OCI registry on 127.0.0.1); installs only what is missing.
+# Debian packages the tests need (a real OCI registry on 127.0.0.1, nginx to check `deploy wasmx`
+# configurations with `nginx -t`); installs only what is missing.
 set -euo pipefail
-packages=(docker-registry)
+packages=(docker-registry nginx-light)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

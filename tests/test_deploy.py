@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import yaml
 from pywasm_filter.cli import main
 from pywasm_filter.deploy import DeployError, IstioOptions, wasm_plugin
 from tests.conftest import EXAMPLES
+from tests.nginx_conf import Directive, nginx_test, parse, running_nginx, two_free_ports
 from tests.registry import Registry
 
 
@@ -108,13 +111,158 @@ def test_plugin_config_syntax_error_names_the_line(
     assert f"{config}:3: not valid JSON or YAML" in capsys.readouterr().err
 
 
-def test_wasmx_block_and_directive_carry_the_configuration(
+def _wasmx(capsys: pytest.CaptureFixture[str], *arguments: str) -> str:
+    capsys.readouterr()
+    assert main(["deploy", "wasmx", *arguments]) == 0, capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def _filter_location(conf: Directive) -> Directive:
+    """The location of the first server in http {}: the one running the filter."""
+    return conf.one("http").find("server")[0].one("location", "/")
+
+
+def test_wasmx_conf_runs_the_filter_in_front_of_a_proxied_backend(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = parse(_wasmx(capsys, str(module), "--filter",
+                        str(EXAMPLES / "http_headers" / "http_headers.py"), "--port", "8000"))
+    assert conf.one("wasm").block == [Directive("module", ["my_filter", str(module.resolve())])]
+    location = _filter_location(conf)
+    assert location.one("proxy_wasm").args == ["my_filter"]
+    assert location.one("proxy_pass").args == ["http://127.0.0.1:8001"]
+    assert not location.find("return")
+    backend = conf.one("http").find("server")[1]
+    assert backend.one("listen").args == ["127.0.0.1:8001"]
+    assert backend.one("location", "/").one("return").args[0] == "200"
+
+
+@pytest.mark.parametrize("configuration", [
+    "it's {\"a\": 1}", "back\\slash \\n and \\'", "two\nlines; { braces } # not a comment",
+])
+def test_wasmx_plugin_configuration_is_quoted_for_nginx(
+    module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], configuration: str
+) -> None:
+    config, vm_config = tmp_path / "config.txt", tmp_path / "vm.txt"
+    config.write_text(configuration)
+    vm_config.write_text(configuration[::-1])
+    conf = parse(_wasmx(capsys, str(module), "--config", str(config), "--vm-config",
+                        str(vm_config), "--upstream", "http://10.0.0.7:9000"))
+    assert _filter_location(conf).one("proxy_wasm").args == ["my_filter", configuration]
+    assert _filter_location(conf).one("proxy_pass").args == ["http://10.0.0.7:9000"]
+    assert conf.one("wasm").one("module").args[2] == configuration[::-1]
+
+
+@pytest.mark.parametrize(("example", "zone"), [
+    ("shared_counter/shared_counter.py", ["shm_kv", "*", "1m"]),
+    ("shared_queue/collector.py", ["shm_queue", "requests", "1m"]),
+    ("shared_queue/producer.py", ["shm_queue", "requests", "1m"]),
+])
+def test_wasmx_shm_zones_come_from_the_filter_source(
+    module: Path, capsys: pytest.CaptureFixture[str], example: str, zone: list[str]
+) -> None:
+    conf = parse(_wasmx(capsys, str(module), "--filter", str(EXAMPLES / example)))
+    assert conf.one("wasm").find(zone[0]) == [Directive(zone[0], zone[1:])]
+
+
+def test_wasmx_shm_zones_from_options_have_the_given_size(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conf = parse(_wasmx(capsys, str(module), "--shm-kv", "--shm-queue", "events",
+                        "--shm-size", "64k"))
+    wasm = conf.one("wasm")
+    assert wasm.one("shm_kv").args == ["*", "64k"]
+    assert wasm.one("shm_queue").args == ["events", "64k"]
+
+
+def test_wasmx_queue_named_at_run_time_needs_shm_queue(
+    module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "queue_filter.py"
+    source.write_text(
+        "import proxywasm\n\n\nclass Root(proxywasm.RootContext):\n"
+        "    def on_configure(self, size: int) -> bool:\n"
+        "        self.register_shared_queue(self.get_plugin_configuration().decode())\n"
+        "        return True\n\n\nproxywasm.set_root_context(Root)\n")
+    assert main(["deploy", "wasmx", str(module), "--filter", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "queue_filter.py:6: the queue name is computed at run time" in error
+    assert "give it with --shm-queue NAME" in error
+    conf = parse(_wasmx(capsys, str(module), "--filter", str(source), "--shm-queue", "jobs"))
+    assert conf.one("wasm").one("shm_queue").args == ["jobs", "1m"]
+
+
+def test_wasmx_callout_upstream_needs_an_address(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = EXAMPLES / "http_auth" / "http_auth.py"
+    assert main(["deploy", "wasmx", str(module), "--filter", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "http_auth.py:23: the filter calls upstream 'auth'; WasmX connects to auth:80" in error
+    assert "--callout auth=IP" in error
+    conf = parse(_wasmx(capsys, str(module), "--filter", str(source),
+                        "--callout", "auth=127.0.0.1"))
+    assert conf.one("http").find("resolver_add") == [
+        Directive("resolver_add", ["127.0.0.1", "auth"])]
+
+
+def test_wasmx_refuses_tcp_filters(module: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = EXAMPLES / "tcp_filter" / "tcp_filter.py"
+    assert main(["deploy", "wasmx", str(module), "--filter", str(source)]) == 1
+    error = capsys.readouterr().err
+    assert "tcp_filter.py:14: Shout makes this a TCP (stream) filter" in error
+    assert "proxy_wasm is not allowed in stream {}" in error
+
+
+def test_wasmx_snippet_has_the_pieces_to_add(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["deploy", "wasmx", str(module), "--snippet"]) == 1
+    assert "--snippet needs --upstream http://HOST:PORT" in capsys.readouterr().err
+    conf = parse(_wasmx(capsys, str(module), "--snippet", "--upstream", "http://app:8080",
+                        "--callout", "auth=10.0.0.2", "--shm-kv"))
+    assert [directive.name for directive in conf.block or []] == [
+        "wasm", "resolver_add", "location"]
+    assert conf.one("location", "/").one("proxy_pass").args == ["http://app:8080"]
+    assert conf.one("wasm").one("shm_kv").args == ["*", "1m"]
+
+
+def _without_wasmx(text: str) -> str:
+    """Debian's nginx has no WasmX: strip wasm {} and resolver_add, and turn `proxy_wasm NAME
+    CONFIG` into `add_header NAME CONFIG` (the same tokens), so plain nginx checks the rest."""
+    wasm_block = re.compile(r"^wasm \{.*?^\}\n", re.MULTILINE | re.DOTALL)
+    assert wasm_block.search(text)
+    plain = wasm_block.sub("", text).replace("resolver_add ", "# resolver_add ")
+    assert re.search(r"^ *proxy_wasm \w+ '", plain, re.MULTILINE), "give the filter a config"
+    return plain.replace("proxy_wasm ", "add_header ")
+
+
+def test_wasmx_conf_without_its_wasmx_directives_passes_nginx_t(
     module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "config.txt"
-    config.write_text("it's {\"a\": 1}")
-    assert main(["deploy", "wasmx", str(module), "--config", str(config)]) == 0
-    printed = capsys.readouterr().out
-    assert f"wasm {{\n    module my_filter {module.resolve()};\n}}" in printed
-    assert "proxy_wasm my_filter 'it\\'s {\"a\": 1}';" in printed
+    config.write_text("it's {\"a\": [1, 2]};\n\\ end")
+    text = _wasmx(capsys, str(module), "--filter", str(EXAMPLES / "shared_counter" /
+                  "shared_counter.py"), "--config", str(config), "--port", "18080",
+                  "--callout", "auth=127.0.0.1", "--address", "127.0.0.1")
+    checked = nginx_test(_without_wasmx(text), tmp_path / "nginx")
+    assert checked.returncode == 0, checked.stderr
+    assert "syntax is ok" in checked.stderr
 
+
+def test_wasmx_conf_proxies_the_filter_location_to_its_backend(
+    module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stand-in add_header echoes the plugin configuration as nginx read it."""
+    configuration = "it's {\"a\": [1, 2]}; two\\\\backslashes"
+    config = tmp_path / "config.txt"
+    config.write_text(configuration)
+    port = two_free_ports()
+    text = _wasmx(capsys, str(module), "--port", str(port), "--address", "127.0.0.1",
+                  "--name", "tagger", "--config", str(config))
+    url = f"http://127.0.0.1:{port}/"
+    with running_nginx(_without_wasmx(text), tmp_path / "nginx", url):
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body, header = response.read(), response.headers["tagger"]
+    assert body == b"hello from the nginx backend\n"
+    assert header == configuration

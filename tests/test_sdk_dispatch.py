@@ -156,6 +156,39 @@ def test_prepared_http_class_gets_its_ids_and_callbacks(
     assert Counting.created == created + (factory is Counting)
 
 
+def test_a_factory_needing_more_than_the_ids_is_refused_when_registered() -> None:
+    def factory(context_id: int, root_context_id: int, tag: str) -> HttpContext:
+        return Tagging(context_id, root_context_id)
+
+    with pytest.raises(TypeError, match=r"set_http_context\('.*factory'\): it needs 3 "
+                                        r"arguments, but a context factory is called with "
+                                        r"none or \(context_id, root_context_id\)"):
+        proxywasm.set_http_context(factory)  # type: ignore[arg-type]
+
+
+class Labelled(Tagging):
+    """Its own __init__ has a parameter with a default, which the SDK must leave to it."""
+
+    def __init__(self, label: str = "default") -> None:
+        super().__init__()
+        self.label = label
+
+
+def test_a_factory_is_called_with_the_ids_it_requires(host: FakeHost) -> None:
+    proxywasm.set_http_context(Labelled)
+    dispatch.on_context_create(ROOT, 0)
+    dispatch.on_context_create(STREAM, ROOT)
+    created = dispatch._http[STREAM]
+    assert isinstance(created, Labelled) and created.label == "default"
+    assert (created.context_id, created.root_context_id) == (STREAM, ROOT)
+
+
+def test_a_context_made_outside_a_factory_must_be_given_its_ids() -> None:
+    with pytest.raises(TypeError, match=r"pass them, e.g. MyContext\(context_id, root_context_id"):
+        Tagging()
+    assert Tagging(5, 1).root_context_id == 1
+
+
 def test_on_vm_start_exception_returns_false(host: FakeHost) -> None:
     class Broken(RootContext):
         def on_vm_start(self, vm_configuration_size: int) -> bool:

@@ -121,10 +121,13 @@ def source_files(filter_path: Path) -> list[Path]:
     return seen
 
 
-def _context_classes(tree: ast.Module) -> list[ast.ClassDef]:
-    """Classes deriving, directly or through other classes of the file, from an SDK context."""
+def _context_classes(
+    tree: ast.Module, roots: frozenset[str] = _CONTEXT_BASES
+) -> list[ast.ClassDef]:
+    """Classes deriving, directly or through other classes of the file, from one of ``roots``
+    (by default any SDK context)."""
     classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
-    known = set(_CONTEXT_BASES)
+    known = set(roots)
     found: list[ast.ClassDef] = []
     changed = True
     while changed:
@@ -218,3 +221,103 @@ def report(found: list[Gap]) -> str:
         lines.append(f"  {host} lacks or differs:")
         lines += [f"    {gap}" for gap in mine]
     return "\n".join(lines)
+
+
+# What a deployment must provide (used by `deploy wasmx`)
+
+_SHARED_DATA_CALLS = frozenset(
+    {"get_shared_data", "set_shared_data", "remove_shared_data", "update_shared_data"})
+_QUEUE_NAME_ARGUMENT = {"register_shared_queue": 0, "resolve_shared_queue": 1}
+_CALLOUT_CALLS = frozenset({"dispatch_http_call", "http_call"})
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use a proxy's configuration must provide for: where it is, and the literal string
+    that names what it uses (a queue, an upstream), or None when the filter computes it."""
+
+    file: Path
+    line: int
+    name: str | None
+
+    def where(self) -> str:
+        """``file:line`` of the use, the file relative to the working directory if inside it."""
+        file = self.file.resolve()
+        if file.is_relative_to(Path.cwd()):
+            file = file.relative_to(Path.cwd())
+        return f"{file}:{self.line}"
+
+
+@dataclass
+class Needs:
+    """What the filter's source uses that a proxy must be configured for."""
+
+    shared_data: list[Use]
+    queues: list[Use]
+    callouts: list[Use]
+    tcp: list[Use]
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` assignments, to read arguments given as a constant."""
+    found = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found.update({target.id: value.value for target in targets
+                          if isinstance(target, ast.Name)})
+    return found
+
+
+def _called_name(call: ast.Call, imported: set[str]) -> str | None:
+    """The SDK function or method a call reaches (on self, proxywasm, hostcalls), or None."""
+    function = call.func
+    if isinstance(function, ast.Name):
+        return function.id if function.id in imported else None
+    if isinstance(function, ast.Attribute):
+        owner = function.value
+        owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+        if owner_name == "self" or owner_name in _SDK_MODULES:
+            return function.attr
+    return None
+
+
+def _argument(call: ast.Call, index: int, keyword: str, constants: dict[str, str]) -> str | None:
+    """The string argument at ``index`` (or named ``keyword``) if the source spells it out."""
+    node = call.args[index] if len(call.args) > index else next(
+        (item.value for item in call.keywords if item.arg == keyword), None)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return None
+
+
+def needs(filter_path: Path) -> Needs:
+    """Scan the filter's source for shared data, queues (by name), HTTP callouts (by upstream)
+    and TCP contexts: what a proxy configuration such as nginx's must set up for it."""
+    found = Needs([], [], [], [])
+    for path in source_files(filter_path):
+        tree = ast.parse(path.read_bytes(), str(path))
+        constants, imported = _constants(tree), _sdk_names(tree)
+        for cls in _context_classes(tree, frozenset({"StreamContext"})):
+            found.tcp.append(Use(path, cls.lineno, cls.name))
+        for node in ast.walk(tree):
+            name = _called_name(node, imported) if isinstance(node, ast.Call) else None
+            if name is None or not isinstance(node, ast.Call):
+                continue
+            if name in _SHARED_DATA_CALLS:
+                found.shared_data.append(Use(path, node.lineno, None))
+            elif name in _QUEUE_NAME_ARGUMENT:
+                queue = _argument(node, _QUEUE_NAME_ARGUMENT[name], "name", constants)
+                found.queues.append(Use(path, node.lineno, queue))
+            elif name in _CALLOUT_CALLS:
+                upstream = _argument(node, 0, "upstream", constants)
+                found.callouts.append(Use(path, node.lineno, upstream))
+            elif name == "set_stream_context":
+                found.tcp.append(Use(path, node.lineno, name))
+    for uses in (found.shared_data, found.queues, found.callouts, found.tcp):
+        uses.sort(key=lambda use: (str(use.file), use.line))
+    return found

@@ -2,7 +2,7 @@
 
 - envoy: a complete bootstrap (listener, Wasm filter, router) or only the filter entry;
 - istio: a `WasmPlugin` resource, checked offline against the rules its CRD enforces;
-- wasmx: the nginx `wasm { module ... }` block and the `proxy_wasm` directive.
+- wasmx: a complete nginx.conf for Nginx WasmX, or the pieces to add (see `nginx`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from . import oci
+from . import compat, nginx, oci
 from .envoy import HttpBootstrap, Upstream, WasmFilter
 from .errors import PywasmFilterError
 
@@ -34,7 +34,6 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _SHA256 = re.compile(r"^[a-f0-9]{64}$")
-_NGINX_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class DeployError(PywasmFilterError):
@@ -209,33 +208,6 @@ def load_plugin_config(path: Path) -> dict[str, Any]:
     return loaded
 
 
-# Nginx WasmX
-
-
-def _nginx_string(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{escaped}'"
-
-
-def wasmx_config(module_path: Path, name: str, configuration: str = "",
-                 vm_configuration: str = "") -> str:
-    """The `wasm {}` block (main context) and the `proxy_wasm` directive (http/server/location)."""
-    if not _NGINX_NAME.match(name):
-        raise DeployError(f"module name '{name}': nginx needs letters, digits and '_' only")
-    module_line = f"module {name} {module_path}"
-    if vm_configuration:
-        module_line += f" {_nginx_string(vm_configuration)}"
-    directive = f"proxy_wasm {name}"
-    if configuration:
-        directive += f" {_nginx_string(configuration)}"
-    return (
-        "# nginx.conf, main context (beside events {} and http {}):\n"
-        f"wasm {{\n    {module_line};\n}}\n\n"
-        "# inside http {}, server {} or location {}:\n"
-        f"{directive};\n"
-    )
-
-
 # Command line
 
 
@@ -327,11 +299,32 @@ def _command_istio(args: argparse.Namespace) -> None:
     _write(yaml.safe_dump(wasm_plugin(options), sort_keys=False), args.output)
 
 
+def _callouts(pairs: Sequence[str]) -> dict[str, str]:
+    callouts = {}
+    for pair in pairs:
+        name, equals, address = pair.partition("=")
+        if not equals or not name:
+            raise DeployError(f"callout '{pair}': write NAME=IP, e.g. auth=127.0.0.1")
+        callouts[name] = address
+    return callouts
+
+
 def _command_wasmx(args: argparse.Namespace) -> None:
     module = _local_module(args.source, "Nginx WasmX")
-    name = args.name or _module_name(args.source).replace("-", "_")
-    _write(wasmx_config(args.module_path or module, name, _text(args.config),
-                        _text(args.vm_config)), args.output)
+    options = nginx.WasmxOptions(
+        module_path=args.module_path or module,
+        name=args.name or _module_name(args.source).replace("-", "_"),
+        configuration=_text(args.config), vm_configuration=_text(args.vm_config),
+        port=args.port, listen_address=args.address,
+        upstream=parse_upstream(args.upstream) if args.upstream else None,
+        shared_data=args.shm_kv, queues=list(args.shm_queue),
+        callouts=_callouts(args.callout), shm_size=args.shm_size)
+    if args.filter is not None:
+        nginx.apply_needs(options, compat.needs(args.filter))
+    else:
+        print("note: without --filter FILTER.py, shm zones and callout names come from the "
+              "options only (--shm-kv, --shm-queue, --callout)", file=sys.stderr)
+    _write(nginx.snippet(options) if args.snippet else nginx.nginx_conf(options), args.output)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -381,10 +374,29 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="speak plain HTTP to the registry when reading an image's digest")
     istio.set_defaults(run=_command_istio)
 
-    wasmx = targets.add_parser("wasmx", help="nginx (Kong WasmX) wasm block and directive")
+    wasmx = targets.add_parser("wasmx", help="an nginx.conf for Nginx (Kong) WasmX, or a snippet")
     common(wasmx, "the .wasm module")
+    wasmx.add_argument("--filter", type=Path, metavar="FILTER.py",
+                       help="the filter's source: finds the shared data, queues and callout "
+                            "upstreams the config must provide, and refuses TCP filters")
+    wasmx.add_argument("--snippet", action="store_true",
+                       help="only the wasm {} block, http-level lines and the location")
     wasmx.add_argument("--config", type=Path, help="file whose text is the filter configuration")
     wasmx.add_argument("--vm-config", type=Path, help="file whose text is the VM configuration")
+    wasmx.add_argument("--port", type=int, default=10000, help="listener port (default 10000)")
+    wasmx.add_argument("--address", default="0.0.0.0",
+                       help="listener address (default 0.0.0.0, every interface)")
+    wasmx.add_argument("--upstream", metavar="URL",
+                       help="proxy to http://HOST:PORT (default: a backend server in the same "
+                            "nginx on 127.0.0.1, port + 1)")
+    wasmx.add_argument("--callout", action="append", default=[], metavar="NAME=IP",
+                       help="where a callout upstream NAME is (resolver_add; a bare NAME is "
+                            "called on port 80); repeatable")
+    wasmx.add_argument("--shm-kv", action="store_true",
+                       help="add the shm_kv * zone for shared data (found by --filter)")
+    wasmx.add_argument("--shm-queue", action="append", default=[], metavar="NAME",
+                       help="add an shm_queue zone for queue NAME (found by --filter); repeatable")
+    wasmx.add_argument("--shm-size", default="1m", help="size of each shm zone (default 1m)")
     wasmx.add_argument("--module-path", type=Path,
                        help="path of the module where nginx runs (default: this file's path)")
     wasmx.set_defaults(run=_command_wasmx)

@@ -9,7 +9,7 @@ connection closed) unless its context sets ``fail_open = True``.
 from __future__ import annotations
 
 import sys
-from types import CoroutineType
+from types import CoroutineType, MethodType
 
 from . import _host, _registry, _runtime, hostcalls
 from ._tb import format_exception, frames
@@ -32,9 +32,12 @@ _FAILURE_STATUS = 500
 _FAILURE_DETAILS = "python_filter_error"
 _FAILURE_BODY = b"filter error\n"
 
-_root_factory: Callable[[int], RootContext] | None = None
-_http_factory: Callable[[int, int], HttpContext] | None = None
-_stream_factory: Callable[[int, int], StreamContext] | None = None
+_root_factory: Callable[..., RootContext] | None = None
+_http_factory: Callable[..., HttpContext] | None = None
+_stream_factory: Callable[..., StreamContext] | None = None
+# How many of the ids (context_id, root_context_id) each factory requires: none, or the first ones.
+_root_ids = _http_ids = _stream_ids = 0
+_VARARGS = 0x04  # inspect.CO_VARARGS, without importing inspect into every module
 
 # Callbacks the C runtime answers itself with the SDK's default when the context's class
 # inherits them: bit i of the mask ``on_context_create`` returns stands for _INHERITABLE[i]
@@ -76,32 +79,62 @@ _streams: dict[int, StreamContext] = {}
 # Registration (module level in the user's filter, at build time)
 
 
-def _check_factory(factory: object, setter: str) -> None:
+def _ids_taken(factory: object, ids: int, setter: str) -> int:
+    """How many of the ``ids`` leading id arguments ``factory`` requires (0: none; parameters
+    with defaults are left to them), read from its code; one without Python code, or taking
+    ``*args``, gets them all."""
     if not callable(factory):
         raise TypeError(
             f"{setter}() needs a class or function that creates contexts, not {factory!r}"
         )
+    target: object = factory
+    bound = 0
+    if isinstance(factory, type):
+        cls: type[object] = factory
+        target, bound = cls.__init__, 1
+    elif isinstance(factory, MethodType):
+        target, bound = factory.__func__, 1
+    code = getattr(target, "__code__", None)
+    if code is None or code.co_flags & _VARARGS:
+        return ids
+    required: int = code.co_argcount - bound - len(getattr(target, "__defaults__", None) or ())
+    if required > ids:
+        names = "(context_id)" if ids == 1 else "(context_id, root_context_id)"
+        raise TypeError(
+            f"{setter}({getattr(factory, '__qualname__', factory)!r}): it needs {required} "
+            f"arguments, but a context factory is called with none or {names}"
+        )
+    return required
 
 
-def set_root_context(factory: Callable[[int], RootContext]) -> None:
-    """Register the root context factory, called as ``factory(context_id)`` per plugin."""
-    global _root_factory
-    _check_factory(factory, "set_root_context")
+def set_root_context(factory: Callable[[int], RootContext] | Callable[[], RootContext]) -> None:
+    """Register the root context factory: a RootContext class, or a function returning one,
+    called per plugin with no argument or with ``context_id`` (if it requires one)."""
+    global _root_factory, _root_ids
+    _root_ids = _ids_taken(factory, 1, "set_root_context")
     _root_factory = factory
 
 
-def set_http_context(factory: Callable[[int, int], HttpContext]) -> None:
-    """Register the HTTP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _http_factory, _plain_http
-    _check_factory(factory, "set_http_context")
+def set_http_context(
+    factory: Callable[[int, int], HttpContext] | Callable[[int], HttpContext]
+    | Callable[[], HttpContext],
+) -> None:
+    """Register the HTTP context factory: an HttpContext class, or a function returning one,
+    called with no argument or with ``(context_id, root_context_id)`` if it requires them."""
+    global _http_factory, _http_ids, _plain_http
+    _http_ids = _ids_taken(factory, 2, "set_http_context")
     _http_factory = factory
     _plain_http = None
 
 
-def set_stream_context(factory: Callable[[int, int], StreamContext]) -> None:
-    """Register the TCP context factory, called as ``factory(context_id, root_context_id)``."""
-    global _stream_factory, _plain_stream
-    _check_factory(factory, "set_stream_context")
+def set_stream_context(
+    factory: Callable[[int, int], StreamContext] | Callable[[int], StreamContext]
+    | Callable[[], StreamContext],
+) -> None:
+    """Register the TCP context factory: a StreamContext class, or a function returning one,
+    called with no argument or with ``(context_id, root_context_id)`` if it requires them."""
+    global _stream_factory, _stream_ids, _plain_stream
+    _stream_ids = _ids_taken(factory, 2, "set_stream_context")
     _stream_factory = factory
     _plain_stream = None
 
@@ -136,7 +169,9 @@ def _plain_class(factory: object, base: type[HttpContext] | type[StreamContext])
 def reset() -> None:
     """Forget every factory, context and pending callout (for tests and the emulator)."""
     global _root_factory, _http_factory, _stream_factory, _plain_http, _plain_stream
+    global _root_ids, _http_ids, _stream_ids
     _root_factory = _http_factory = _stream_factory = _plain_http = _plain_stream = None
+    _root_ids = _http_ids = _stream_ids = 0
     _roots.clear()
     _http.clear()
     _streams.clear()
@@ -431,22 +466,37 @@ def _create_root(context_id: int) -> None:
         _runtime.vm_started()
     except BaseException as exc:
         _report(exc, "the run-time set-up (reseeding random, routing stdout/stderr) failed")
+    _registry.creating = (context_id, 0)
     try:
-        root = RootContext(context_id) if _root_factory is None else _root_factory(context_id)
+        factory = RootContext if _root_factory is None else _root_factory
+        root = factory(*(context_id,)[:_root_ids])
         if not isinstance(root, RootContext):
             raise TypeError(f"the root context factory returned {root!r}, not a RootContext")
         root.context_id = context_id
     except BaseException as exc:
         _report(exc, f"creating root context {context_id} failed; the plugin cannot start")
         return
+    finally:
+        _registry.creating = None
     _roots[context_id] = root
 
 
 def _create_child(context_id: int, root_id: int) -> int:
+    """Create the HTTP/TCP context with a registered factory or the root's create method; the
+    context objects made meanwhile get the new context's ids."""
+    _registry.creating = (context_id, root_id)
+    try:
+        return _create_with(context_id, root_id)
+    finally:
+        _registry.creating = None
+
+
+def _create_with(context_id: int, root_id: int) -> int:
+    ids = (context_id, root_id)
     if _http_factory is not None:
-        return _add_http(_http_factory(context_id, root_id), context_id, root_id)
+        return _add_http(_http_factory(*ids[:_http_ids]), context_id, root_id)
     if _stream_factory is not None:
-        return _add_stream(_stream_factory(context_id, root_id), context_id, root_id)
+        return _add_stream(_stream_factory(*ids[:_stream_ids]), context_id, root_id)
     root = _roots.get(root_id)
     if root is None:
         raise LookupError(f"no root context {root_id} (its creation failed, see above)")

@@ -1,4 +1,4 @@
-"""Pending callouts by host token: who made each call, and which coroutines await one.
+"""Pending callouts by host token, and the ids of the context being created.
 
 The host reports callout results to the plugin (root) context; the dispatcher uses these maps
 to hand each result to the context whose ``dispatch_*``/``open_grpc_stream`` made the call, or
@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 http_calls: dict[int, int] = {}
 grpc_calls: dict[int, int] = {}
 grpc_streams: dict[int, int] = {}
+creating: tuple[int, int] | None = None
+"""While the host creates a context: its ``(context_id, root_context_id)`` (0: a root)."""
 
 
 class Awaiting:
@@ -40,6 +42,16 @@ class Awaiting:
 
 
 awaiting: dict[int, Awaiting] = {}
+
+
+def new_ids() -> tuple[int, int]:
+    """The ids of the context being created, for a context ``__init__`` given none."""
+    if creating is None:
+        raise TypeError(
+            "this context is made outside a context factory or create_*_context method, so "
+            "the SDK has no ids for it: pass them, e.g. MyContext(context_id, root_context_id)"
+        )
+    return creating
 
 
 def clear() -> None:

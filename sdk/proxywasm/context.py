@@ -25,8 +25,10 @@ _TRAILING_METADATA = MapType.GRPC_CALL_TRAILING_METADATA
 class Context:
     """Services shared by every context (the Rust SDK's ``Context`` trait).
 
-    ``context_id`` is set by the dispatcher. Callback methods (``on_*``) do nothing by
-    default; override the ones you need.
+    The SDK gives a context made in a factory or ``create_*_context`` its ``context_id`` (and
+    ``root_context_id`` on HTTP and TCP contexts): ``super().__init__()`` sets them without
+    arguments, and the SDK sets them after an ``__init__`` that does not call it. Callback
+    methods (``on_*``) do nothing by default; override the ones you need.
     """
 
     context_id: int
@@ -35,8 +37,8 @@ class Context:
     _awaiting: bool = False
     """A coroutine callback of this context awaits a callout; its stream callbacks wait too."""
 
-    def __init__(self, context_id: int) -> None:
-        self.context_id = context_id
+    def __init__(self, context_id: int | None = None) -> None:
+        self.context_id = _registry.new_ids()[0] if context_id is None else context_id
 
     # Time and properties
 

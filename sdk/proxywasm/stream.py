@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host
+from . import _host, _registry
 from .context import Context
 from .hostcalls import MAX_SIZE
 from .types import Action, BufferType, PeerType, StreamType
@@ -27,11 +27,13 @@ class StreamContext(Context):
     fail_open: bool = False
     root_context_id: int
 
-    def __init__(self, context_id: int, root_context_id: int) -> None:
-        # _dispatch.on_context_create sets these two without calling __init__ when a
-        # subclass does not override it: keep both in step.
+    def __init__(self, context_id: int | None = None, root_context_id: int | None = None) -> None:
+        # _dispatch.on_context_create sets both ids without calling __init__ when a subclass
+        # does not override it: keep them in step.
         super().__init__(context_id)
-        self.root_context_id = root_context_id
+        self.root_context_id = (
+            _registry.new_ids()[1] if root_context_id is None else root_context_id
+        )
 
     def on_new_connection(self) -> Action | Awaitable[Action]:
         """Called when a client connects; return PAUSE to hold the connection."""
