@@ -36,6 +36,8 @@ class Echo(HttpContext):
             self.dispatch_http_call("backend", [(":method", "GET"), (":path", "/"),
                                                 (":authority", "backend"), ("x-copy", value)])
             return Action.PAUSE
+        if path == "/lone":  # a lone surrogate that stands for no byte: an error, as in Python
+            self.set_http_request_header("x-lone", "\ud800")
         if path == "/grpc":
             self.dispatch_grpc_call("grpc", "echo.Echo", "Say", [("x-copy", value)], b"")
         return Action.CONTINUE

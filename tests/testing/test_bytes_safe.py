@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxywasm import Action
+from proxywasm import Action, LogLevel
 from proxywasm.testing import Host
 from tests.conftest import FILTERS
 from tests.testing.conftest import HostFactory
@@ -71,3 +71,14 @@ def test_grpc_metadata_carries_the_bytes(proxywasm_host: HostFactory) -> None:
     host.new_http_stream().send_request_headers({":path": "/grpc", "x-odd": ODD})
     (call,) = host.grpc_calls
     assert call.initial_metadata.get_bytes("x-copy") == ODD
+
+
+def test_a_lone_surrogate_that_stands_for_no_byte_fails_as_in_the_proxy(
+    proxywasm_host: HostFactory,
+) -> None:
+    host = proxywasm_host(FILTERS / "odd_bytes.py", raise_filter_errors=False)
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/lone"})
+    assert stream.local_response is not None and stream.local_response.status == 500
+    assert "surrogates not allowed" in "\n".join(host.logs(LogLevel.ERROR))

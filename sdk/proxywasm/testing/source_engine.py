@@ -38,6 +38,8 @@ def _text(value: str | bytes) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "surrogateescape")
     if isinstance(value, str):
+        if not value.isascii():
+            value.encode("utf-8", "surrogateescape")  # as the runtime: other lone surrogates fail
         return value
     raise TypeError(f"expected str or bytes, got {type(value).__name__}")
 
