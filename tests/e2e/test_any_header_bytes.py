@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,10 @@ def all_examples_config(built: Callable[[Path], Path], backend: int, grpc: int,
 
 
 @pytest.fixture(scope="module")
-def example_ports(built: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory
-                  ) -> Iterator[dict[str, int]]:
-    """Envoy with every HTTP example behind its own port, and the servers they call."""
+def examples_envoy(built: Callable[[Path], Path], tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[tuple[Envoy, dict[str, int]]]:
+    """Envoy with every HTTP example behind its own port (example: port), and the servers
+    they call."""
     backend = http_backend()
     grpc, grpc_port = grpc_server()
     ports = {example: free_port() for example in EXAMPLE_CASES}
@@ -72,7 +74,7 @@ def example_ports(built: Callable[[Path], Path], tmp_path_factory: pytest.TempPa
     envoy = Envoy(config, tmp_path_factory.mktemp("envoy-odd-bytes"))
     try:
         envoy.start(timeout=180)  # ten VMs to compile
-        yield ports
+        yield envoy, ports
     finally:
         envoy.stop()
         grpc.stop(grace=None)
@@ -92,8 +94,21 @@ def raw_get(port: int, extra: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("example", list(EXAMPLE_CASES))
-def test_example_answers_normally_to_odd_header_bytes(example: str,
-                                                      example_ports: dict[str, int]) -> None:
+def test_example_answers_normally_to_odd_header_bytes(
+    example: str, examples_envoy: tuple[Envoy, dict[str, int]]
+) -> None:
     *_, extra, status = EXAMPLE_CASES[example]
-    answer = raw_get(example_ports[example], extra)
+    answer = raw_get(examples_envoy[1][example], extra)
     assert answer.split(b"\r\n", 1)[0] == f"HTTP/1.1 {status} OK".encode(), answer[:2000]
+
+
+def test_odd_header_bytes_are_logged_escaped(examples_envoy: tuple[Envoy, dict[str, int]]
+                                             ) -> None:
+    envoy, ports = examples_envoy
+    raw_get(ports["http_headers"], b"")
+    deadline = time.monotonic() + 5
+    while "-> user-agent: cu\\xffrl" not in envoy.logs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logs = envoy.logs()
+    assert "-> user-agent: cu\\xffrl" in logs
+    assert "-> x-odd: \\xfe\\xff\\x80 \\xc3(" in logs
