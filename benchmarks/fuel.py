@@ -10,7 +10,7 @@ interpreter specializing the bytecode it runs for the first time).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from wasmtime import (
@@ -119,8 +119,11 @@ def _not_found(caller: Caller, *args: int) -> int:
     return _NOT_FOUND
 
 
-def fuel_per_callback(module_path: Path) -> dict[str, int]:
-    """Fuel each callback of one request costs in ``module_path`` (after a warm-up request)."""
+def instantiate(module_path: Path) -> tuple[Store, Mapping[str, object]]:
+    """An instance of ``module_path`` against the minimal host, started as Envoy starts a VM.
+
+    Fuel is on (and plentiful): read ``store.get_fuel()`` around calls to measure them.
+    """
     config = Config()
     config.consume_fuel = True
     engine = Engine(config)
@@ -141,11 +144,19 @@ def fuel_per_callback(module_path: Path) -> dict[str, int]:
                            access_caller=True)
     store.set_fuel(10**15)
     instance = linker.instantiate(store, module)
-    exports = instance.exports(store)
+    exports = dict(instance.exports(store))
     initialize = exports.get("_initialize")
     if isinstance(initialize, Func):
         initialize(store)
-    for name, args in _START + request(WARM_UP_ID):
+    for name, args in _START:
+        _call(store, exports.get(name), *args)
+    return store, exports
+
+
+def fuel_per_callback(module_path: Path) -> dict[str, int]:
+    """Fuel each callback of one request costs in ``module_path`` (after a warm-up request)."""
+    store, exports = instantiate(module_path)
+    for name, args in request(WARM_UP_ID):
         _call(store, exports.get(name), *args)
     costs: dict[str, int] = {}
     for name, args in request(STREAM_ID):

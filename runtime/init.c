@@ -6,7 +6,8 @@
  * interpreter start-up and no filesystem are needed.
  *
  * The init argument is text, one `key=value` per line: `path=` lines give sys.path (in
- * order); the whole text is also handed to `_bootstrap.initialize`.
+ * order), a `pycache=` line sys.pycache_prefix (where precompiled bytecode is); the whole
+ * text is also handed to `_bootstrap.initialize`.
  */
 #define PY_SSIZE_T_CLEAN
 #include <stdint.h>
@@ -24,19 +25,25 @@ PYWASM_EXPORT(proxy_on_memory_allocate) void *proxy_on_memory_allocate(size_t si
 /* Replaces `_initialize` once the snapshot is taken: C constructors must not run twice. */
 PYWASM_EXPORT(__pywasm_snapshot_noop) void pywasm_snapshot_noop(void) {}
 
-/* Fill config->module_search_paths from the `path=` lines of the init argument. */
+/* Fill config->module_search_paths from the `path=` lines of the init argument and
+ * config->pycache_prefix from its `pycache=` line. */
 static PyStatus set_search_path(PyConfig *config, const char *spec, size_t size) {
     config->module_search_paths_set = 1;
     const char *line = spec, *end = spec + size;
     while (line < end) {
         const char *eol = memchr(line, '\n', (size_t)(end - line));
         if (eol == NULL) eol = end;
-        if ((size_t)(eol - line) > 5 && memcmp(line, "path=", 5) == 0) {
-            char *utf8 = strndup(line + 5, (size_t)(eol - line - 5));
+        size_t key = (size_t)(eol - line) > 5 && memcmp(line, "path=", 5) == 0      ? 5
+                     : (size_t)(eol - line) > 8 && memcmp(line, "pycache=", 8) == 0 ? 8
+                                                                                   : 0;
+        if (key != 0) {
+            char *utf8 = strndup(line + key, (size_t)(eol - line) - key);
             wchar_t *entry = utf8 ? Py_DecodeLocale(utf8, NULL) : NULL;
             free(utf8);
             if (entry == NULL) return PyStatus_NoMemory();
-            PyStatus status = PyWideStringList_Append(&config->module_search_paths, entry);
+            PyStatus status = key == 5
+                ? PyWideStringList_Append(&config->module_search_paths, entry)
+                : PyConfig_SetString(config, &config->pycache_prefix, entry);
             PyMem_RawFree(entry);
             if (PyStatus_Exception(status)) return status;
         }

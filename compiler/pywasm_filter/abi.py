@@ -1,4 +1,29 @@
-"""Proxy-Wasm ABI 0.2.1 as the build checks it: what a module must export and may import."""
+"""Proxy-Wasm ABI 0.2.1 as the build checks it: what a module exports, and each host's imports.
+
+The hosts' tables (every ``env`` and WASI function with its exact signature and status there)
+are declared once, in ``proxywasm.testing.interfaces``, which the emulator's host profiles read
+too; this module names them for the compiler.
+"""
+
+from __future__ import annotations
+
+from proxywasm.testing.interfaces import (
+    ENV,
+    ENVOY,
+    HOSTS,
+    HOSTS_BY_KEY,
+    WASI,
+    WASMX,
+    HostFunction,
+    Signature,
+    Status,
+)
+from proxywasm.testing.interfaces import HostInterface as Host
+
+__all__ = [
+    "ABI_MARKER", "CALLBACK_EXPORTS", "ENV", "ENVOY", "HOSTS", "HOSTS_BY_KEY", "HOST_FUNCTIONS",
+    "WASI", "WASI_ALLOWED", "WASMX", "Host", "HostFunction", "Signature", "Status", "parse_hosts",
+]
 
 ABI_MARKER = "proxy_abi_version_0_2_1"
 
@@ -32,26 +57,19 @@ CALLBACK_EXPORTS: tuple[str, ...] = (
     "proxy_on_foreign_function",
 )
 
-# Every env.proxy_* host function of ABI 0.2.1.
-HOST_FUNCTIONS: frozenset[str] = frozenset({
-    "proxy_log", "proxy_get_log_level", "proxy_get_current_time_nanoseconds",
-    "proxy_set_tick_period_milliseconds", "proxy_done", "proxy_set_effective_context",
-    "proxy_get_buffer_bytes", "proxy_set_buffer_bytes", "proxy_get_buffer_status",
-    "proxy_get_header_map_size", "proxy_get_header_map_pairs", "proxy_set_header_map_pairs",
-    "proxy_get_header_map_value", "proxy_add_header_map_value", "proxy_replace_header_map_value",
-    "proxy_remove_header_map_value", "proxy_continue_stream", "proxy_close_stream",
-    "proxy_get_status", "proxy_send_local_response", "proxy_http_call", "proxy_grpc_call",
-    "proxy_grpc_stream", "proxy_grpc_send", "proxy_grpc_cancel", "proxy_grpc_close",
-    "proxy_get_shared_data", "proxy_set_shared_data", "proxy_register_shared_queue",
-    "proxy_resolve_shared_queue", "proxy_enqueue_shared_queue", "proxy_dequeue_shared_queue",
-    "proxy_define_metric", "proxy_record_metric", "proxy_increment_metric", "proxy_get_metric",
-    "proxy_get_property", "proxy_set_property", "proxy_call_foreign_function",
-})
+# Every env.proxy_* host function of ABI 0.2.1 (what the runtime may import).
+HOST_FUNCTIONS: frozenset[str] = frozenset(
+    name for module, name in ENVOY.functions if module == ENV)
+# The WASI functions the runtime may import: those every target host implements.
+WASI_ALLOWED: frozenset[str] = frozenset(
+    name for module, name in WASMX.functions if module == WASI)
 
-# The WASI functions Kong WasmX implements; every host we target provides at least these.
-WASI_ALLOWED: frozenset[str] = frozenset({
-    "args_get", "args_sizes_get", "clock_time_get", "environ_get", "environ_sizes_get",
-    "fd_close", "fd_fdstat_get", "fd_fdstat_set_flags", "fd_prestat_dir_name", "fd_prestat_get",
-    "fd_read", "fd_seek", "fd_write", "path_open", "poll_oneoff", "proc_exit", "random_get",
-    "sched_yield",
-})
+
+def parse_hosts(text: str) -> tuple[Host, ...]:
+    """The hosts named in ``text`` ("envoy,wasmx"); ValueError names the known keys."""
+    keys = [key.strip().lower() for key in text.split(",") if key.strip()]
+    unknown = [key for key in keys if key not in HOSTS_BY_KEY]
+    if unknown or not keys:
+        raise ValueError(f"unknown host {', '.join(unknown) or repr(text)}: name one or more of "
+                         f"{', '.join(HOSTS_BY_KEY)}, separated by commas")
+    return tuple(host for host in HOSTS if host.key in keys)

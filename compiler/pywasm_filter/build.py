@@ -8,13 +8,15 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, runtime_modules, stdlib_closure, toolchain
+from . import bundle, bytecode, linking, runtime_modules, stdlib_closure, toolchain
+from .abi import Host
 from .errors import FilterError, PywasmFilterError
 from .progress import step
 from .verify import verify
@@ -26,6 +28,7 @@ from .wasm.snapshot import SnapshotError, snapshot
 # so tracebacks name the user's real files).
 GUEST_STDLIB = "/python/stdlib"
 GUEST_SDK = "/python/sdk"
+GUEST_BYTECODE = "/python/bytecode"  # sys.pycache_prefix: the stdlib's precompiled bytecode
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
@@ -50,6 +53,8 @@ class BuildResult:
     code_bytes: int
     data_bytes: int
     seconds: float
+    plan: linking.Plan
+    """The target hosts, the host functions linked and why the others are not."""
 
 
 def _sdk_root() -> Path:
@@ -68,14 +73,17 @@ def _stage_sdk(destination: Path) -> None:
         shutil.copy2(file, target / file.name)
 
 
-def _init_spec(source: bundle.FilterSource, imports: list[str]) -> bytes:
+def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan,
+               bytecode: bool) -> bytes:
     lines = [
+        *([f"pycache={GUEST_BYTECODE}"] if bytecode else []),
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
         f"path={GUEST_STDLIB}",
         f"main={source.module}",
         f"user_root={source.user_root}",
         *(f"import={name}" for name in imports),
+        *plan.spec_lines(),
     ]
     return "\n".join(lines).encode()
 
@@ -124,30 +132,41 @@ def _write_atomically(output: Path, module: bytes) -> None:
         raise
 
 
-def build(filter_path: Path, output: Path) -> BuildResult:
-    """Build `filter_path` into the module `output`; nothing is written if any step fails."""
+def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None) -> BuildResult:
+    """Build `filter_path` into the module `output`; nothing is written if any step fails.
+
+    ``hosts`` are the proxies the module must run in (a host that cannot run the filter is a
+    HostTargetError naming the file and line); by default, every host that can run it.
+    """
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
     sites = bundle.import_sites(source, cpython.stdlib)
     imports = list(sites)
+    plan = linking.plan(filter_path, hosts)
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)
-    with tempfile.TemporaryDirectory() as sdk_dir, step(f"pre-initializing {source.path.name}"):
+    stdlib_bytecode = bytecode.ensure_stdlib(cpython, GUEST_STDLIB)
+    with (tempfile.TemporaryDirectory() as sdk_dir, tempfile.TemporaryDirectory() as sdk_code,
+          step(f"pre-initializing {source.path.name}")):
         _stage_sdk(Path(sdk_dir))
         preopens = [
             (cpython.stdlib, GUEST_STDLIB),
             (Path(sdk_dir), GUEST_SDK),
             (source.search_root, str(source.search_root)),
         ]
+        if stdlib_bytecode is not None:
+            bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
+            preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
-            module = snapshot(base.read_bytes(), _init_spec(source, imports), preopens, log=None)
+            spec = _init_spec(source, imports, plan, stdlib_bytecode is not None)
+            module = snapshot(base.read_bytes(), spec, preopens, log=None)
         except SnapshotError as error:
             raise _build_failure(error, source, sites) from None
     with step("removing build-time-only code"):
-        module = shrink(module)
-    verify(module)
+        module = shrink(module, plan.stubs())
+    verify(module, plan.targets)
     _write_atomically(output, module)
     return BuildResult(
         output=output,
@@ -155,4 +174,5 @@ def build(filter_path: Path, output: Path) -> BuildResult:
         code_bytes=binary.code_size(module),
         data_bytes=binary.data_size(module),
         seconds=time.monotonic() - started,
+        plan=plan,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import compat, deploy, oci, scaffold, watch
+from . import abi, deploy, linking, oci, scaffold, size_report, watch
 from . import run as run_command
 from .build import BuildResult, build
 from .envoy import Envoy, HttpBootstrap, Upstream, WasmFilter, check_port_free
@@ -40,9 +40,15 @@ def _default_output(filter_path: Path) -> Path:
 
 
 def _command_build(args: argparse.Namespace) -> None:
-    _report(build(args.filter, args.output or _default_output(args.filter)))
-    found = compat.gaps(args.filter)
-    print(compat.report(found) if args.report else compat.summary(found))
+    try:
+        hosts = abi.parse_hosts(args.hosts) if args.hosts else None
+    except ValueError as error:
+        raise PywasmFilterError(f"--hosts: {error}") from None
+    result = build(args.filter, args.output or _default_output(args.filter), hosts)
+    _report(result)
+    if args.size_report:
+        print(size_report.report(args.filter, result))
+    print(linking.report(result.plan) if args.report else linking.summary(result.plan))
 
 
 def _command_init(args: argparse.Namespace) -> None:
@@ -219,6 +225,13 @@ def _parser() -> argparse.ArgumentParser:
                                help="output .wasm (default: ./NAME.wasm)")
     build_command.add_argument("--report", action="store_true",
                                help="list what each proxy lacks that the filter uses")
+    build_command.add_argument("--hosts", metavar="HOSTS",
+                               help="proxies the module must run in, e.g. envoy,wasmx (a host "
+                                    "that cannot run the filter is an error; default: every "
+                                    "host that can run it)")
+    build_command.add_argument("--size-report", action="store_true",
+                               help="also say what the module's size is made of, import by "
+                               "import (builds one more module per import)")
     build_command.set_defaults(run=_command_build)
 
     serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")

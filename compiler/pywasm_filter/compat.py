@@ -1,10 +1,11 @@
 """Which proxies lack what a filter uses, found in its source before anyone deploys it.
 
-Every built module imports every Proxy-Wasm host function (the runtime binds them all), so the
-module's imports say nothing about one filter. The filter's source does: the `on_*` callbacks
-its context classes override, the SDK calls it makes, and where it pauses (PAUSE or await).
-These are mapped to what each host lacks (reference notes §3.3, Kong's docs/PROXY_WASM.md).
-Envoy and Istio implement the whole ABI 0.2.1, so only Nginx/Kong WasmX has gaps today.
+What a host lacks in behaviour, not in host functions, found in the filter's source: the `on_*`
+callbacks its context classes override that a host never calls, where it pauses (PAUSE or
+await) and SDK calls whose host function exists but does not do the job there (reference notes
+§3.3, Kong's docs/PROXY_WASM.md). Host functions a host lacks or stubs are found from the
+module's imports and the SDK names the filter uses (`linking`). Envoy and Istio implement the
+whole ABI 0.2.1, so only Nginx/Kong WasmX has gaps today.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _SDK_MODULES = frozenset({"proxywasm", "hostcalls"})
 _NO_TCP = "TCP (stream) filters are not implemented"
 _NO_TRAILERS = "request and response trailers are not implemented"
 _NO_GRPC = "gRPC calls are not implemented"
+_UPSTREAM_NOTE = "the upstream is HOST:PORT there, not an Envoy cluster name"
 
 # Callbacks WasmX never calls.
 _WASMX_CALLBACKS: dict[str, str] = {
@@ -48,28 +50,20 @@ def _trailer_calls() -> list[str]:
     return names
 
 
-# SDK calls whose host function WasmX lacks, or that behave differently there.
+# SDK calls whose host function WasmX links but that do not do the job there, or differ.
 _WASMX_CALLS: dict[str, str] = {
     **dict.fromkeys(_trailer_calls(), _NO_TRAILERS),
-    **dict.fromkeys(("dispatch_grpc_call", "grpc_call", "open_grpc_stream",
-                     "send_grpc_stream_message", "cancel_grpc_call", "cancel_grpc_stream",
-                     "close_grpc_stream",
-                     "get_grpc_call_response_body", "get_grpc_stream_initial_metadata",
+    **dict.fromkeys(("get_grpc_call_response_body", "get_grpc_stream_initial_metadata",
                      "get_grpc_stream_initial_metadata_value", "get_grpc_stream_message",
                      "get_grpc_stream_trailing_metadata",
                      "get_grpc_stream_trailing_metadata_value"), _NO_GRPC),
-    "get_grpc_status": "proxy_get_status is not supported",
-    "get_log_level": "proxy_get_log_level is not supported",
-    "done": "proxy_done is not supported",
-    "resolve_shared_queue": "proxy_resolve_shared_queue is not supported",
     **dict.fromkeys(("resume_downstream", "resume_upstream"),
                     "resuming TCP streams is not supported"),
-    **dict.fromkeys(("close_downstream", "close_upstream", "reset_http_request",
-                     "reset_http_response"), "proxy_close_stream is not supported"),
     "resume_http_response": "resuming a paused response is not supported",
     "set_stream_context": _NO_TCP,
-    **dict.fromkeys(("dispatch_http_call", "http_call"),
-                    "the upstream is HOST:PORT there, not an Envoy cluster name"),
+    "call_foreign_function": "a foreign function name it does not know (Envoy's compress, "
+                             "declare_property, ...) traps the instance",
+    **dict.fromkeys(("dispatch_http_call", "http_call"), _UPSTREAM_NOTE),
 }
 
 # Callbacks WasmX calls but where returning PAUSE is not supported.
@@ -86,9 +80,13 @@ class Gap:
     line: int
     used: str
     lacking: str
+    blocking: bool = True
+    """False for a difference the filter can live with (a note), True if the host cannot run it."""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.used}: {self.lacking}"
+        file = self.file.relative_to(Path.cwd()) if self.file.is_relative_to(Path.cwd()) else (
+            self.file)
+        return f"{file}:{self.line}: {self.used}: {self.lacking}"
 
 
 def _local_modules(tree: ast.Module, root: Path) -> Iterator[Path]:
@@ -191,36 +189,14 @@ def _file_gaps(path: Path) -> Iterator[Gap]:
                           "pausing (return PAUSE, or await) is not supported in this phase")
     for name, line in _calls(tree, _sdk_names(tree)):
         if name in _WASMX_CALLS:
-            yield Gap(WASMX, path, line, name, _WASMX_CALLS[name])
+            reason = _WASMX_CALLS[name]
+            yield Gap(WASMX, path, line, name, reason, blocking=reason != _UPSTREAM_NOTE)
 
 
 def gaps(filter_path: Path) -> list[Gap]:
     """Everything the filter uses that some host lacks, in file and line order, no repeats."""
     found = {gap for path in source_files(filter_path) for gap in _file_gaps(path)}
     return sorted(found, key=lambda gap: (str(gap.file), gap.line, gap.used))
-
-
-def summary(found: list[Gap]) -> str:
-    """One line per build: which hosts run the filter fully, and how many gaps the others have."""
-    parts = []
-    for host in HOSTS:
-        count = sum(1 for gap in found if gap.host == host)
-        parts.append(f"{host}: {'ok' if not count else f'{count} gap' + 's' * (count > 1)}")
-    hint = " (build --report lists them)" if found else ""
-    return "hosts: " + "; ".join(parts) + hint
-
-
-def report(found: list[Gap]) -> str:
-    """The full report: for each host, each use it lacks with the filter's file and line."""
-    lines = ["compatibility report:"]
-    for host in HOSTS:
-        mine = [gap for gap in found if gap.host == host]
-        if not mine:
-            lines.append(f"  {host}: supports every callback and host call this filter uses")
-            continue
-        lines.append(f"  {host} lacks or differs:")
-        lines += [f"    {gap}" for gap in mine]
-    return "\n".join(lines)
 
 
 # What a deployment must provide (used by `deploy wasmx`)

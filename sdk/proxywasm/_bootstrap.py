@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from . import _dispatch, _host
+from . import _dispatch, _host, _targets
 from ._tb import describe, frames
 
 TYPE_CHECKING = False
@@ -50,12 +50,16 @@ class NotBundledFinder:
 def initialize(spec: str) -> None:
     """Import the filter described by ``spec`` and prepare the heap for the snapshot.
 
-    ``spec`` has one ``key=value`` per line: ``main=<module>``, then optional ``import=<module>``
-    and ``user_root=<dir>`` (the directory of the user's files); other keys are ignored.
+    ``spec`` has one ``key=value`` per line: ``main=<module>``, then optional ``import=<module>``,
+    ``user_root=<dir>`` (the directory of the user's files), ``quirk=<name>`` (a behaviour of a
+    target host) and ``unavailable=<host function>:<reason>`` (one the build does not link);
+    other keys are ignored.
     """
     main = ""
     imports: list[str] = []
     user_root = ""
+    quirks: set[str] = set()
+    unavailable: dict[str, str] = {}
     for line in spec.splitlines():
         key, _, value = line.partition("=")
         if key == "main":
@@ -64,6 +68,12 @@ def initialize(spec: str) -> None:
             imports.append(value)
         elif key == "user_root":
             user_root = value.rstrip("/") + "/" if value else ""
+        elif key == "quirk":
+            quirks.add(value)
+        elif key == "unavailable":
+            function, _, reason = value.partition(":")
+            unavailable[function] = reason
+    _targets.configure(frozenset(quirks), unavailable)
     host = _host.bound_module()
     _host.bind(None, _AT_BUILD_TIME)
     importing = main

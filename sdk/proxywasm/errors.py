@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import _targets
 from .types import Status
 
 
@@ -55,6 +56,18 @@ class InternalFailureError(HostCallError):
 
 class UnimplementedError(HostCallError):
     """This host does not implement the call (UNIMPLEMENTED)."""
+
+
+class HostCallUnavailableError(HostCallError):
+    """This module does not link the host function: a target host lacks it, or the build saw no
+    use of it. The message names the call, the host and what to do (e.g. build with --hosts)."""
+
+    def __init__(self, status: Status | int, function: str) -> None:
+        super().__init__(status, function)
+        reason = _targets.unavailable.get(function) or (
+            "the build found no use of it in the filter's files: call it there by name (e.g. "
+            "self.<method>(...) or hostcalls.<function>(...)) so the build links it")
+        self.args = (f"{function} is not available in this module: {reason}",)
 
 
 _STATUS_VALUES = frozenset(Status)
@@ -118,4 +131,6 @@ _HINTS: dict[tuple[str, Status | int], str] = {
 
 def error_for(status: int, function: str) -> HostCallError:
     """Build the exception for a failed host call; installed as the C module's error factory."""
+    if status == _targets.UNLINKED_STATUS:
+        return HostCallUnavailableError(status, function)
     return _CLASSES.get(status, HostCallError)(status, function)

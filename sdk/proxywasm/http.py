@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host, _log, _registry, hostcalls
+from . import _host, _log, _registry, _targets, hostcalls
 from .context import Context
 from .hostcalls import MAX_SIZE
 from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
@@ -10,6 +10,9 @@ from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Sequence
+    from typing import TypeVar
+
+    _Value = TypeVar("_Value", str, bytes)
 
 _REQUEST_HEADERS = MapType.HTTP_REQUEST_HEADERS
 _REQUEST_TRAILERS = MapType.HTTP_REQUEST_TRAILERS
@@ -19,6 +22,11 @@ _REQUEST_BODY = BufferType.HTTP_REQUEST_BODY
 _RESPONSE_BODY = BufferType.HTTP_RESPONSE_BODY
 _REQUEST = StreamType.HTTP_REQUEST
 _RESPONSE = StreamType.HTTP_RESPONSE
+
+
+def _lowered(pairs: list[tuple[str, _Value]]) -> list[tuple[str, _Value]]:
+    """Header names lowercased, as Envoy gives them (Nginx WasmX keeps the client's case)."""
+    return [(name.lower(), value) for name, value in pairs]
 
 
 class HttpContext(Context):
@@ -53,11 +61,13 @@ class HttpContext(Context):
 
     def get_http_request_headers(self) -> list[tuple[str, str]]:
         """Return all request headers as (name, value) pairs."""
-        return _host.get_header_map_pairs(_REQUEST_HEADERS)
+        pairs = _host.get_header_map_pairs(_REQUEST_HEADERS)
+        return _lowered(pairs) if _targets.lower_header_names else pairs
 
     def get_http_request_headers_bytes(self) -> list[tuple[str, bytes]]:
         """Return all request headers with raw byte values."""
-        return _host.get_header_map_pairs_bytes(_REQUEST_HEADERS)
+        pairs = _host.get_header_map_pairs_bytes(_REQUEST_HEADERS)
+        return _lowered(pairs) if _targets.lower_header_names else pairs
 
     def set_http_request_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all request headers."""
@@ -193,11 +203,13 @@ class HttpContext(Context):
 
     def get_http_response_headers(self) -> list[tuple[str, str]]:
         """Return all response headers as (name, value) pairs."""
-        return _host.get_header_map_pairs(_RESPONSE_HEADERS)
+        pairs = _host.get_header_map_pairs(_RESPONSE_HEADERS)
+        return _lowered(pairs) if _targets.lower_header_names else pairs
 
     def get_http_response_headers_bytes(self) -> list[tuple[str, bytes]]:
         """Return all response headers with raw byte values."""
-        return _host.get_header_map_pairs_bytes(_RESPONSE_HEADERS)
+        pairs = _host.get_header_map_pairs_bytes(_RESPONSE_HEADERS)
+        return _lowered(pairs) if _targets.lower_header_names else pairs
 
     def set_http_response_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all response headers."""

@@ -3,6 +3,8 @@
 ``install()`` attaches a ``ProxyLogHandler`` to a logger and keeps that logger's level in step
 with the host's, so a record the host would drop is refused by ``Logger.isEnabledFor`` before
 it is even built. The host level is read again at each emitted record and by ``refresh_level``.
+Where the module does not link ``proxy_get_log_level`` (a target host, Nginx WasmX, lacks it),
+every record goes to the host, which drops those below its own level.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from . import _host
+from .errors import HostCallUnavailableError
 from .types import LogLevel
 
 _TO_LOGGING: dict[int, int] = {
@@ -52,10 +55,17 @@ class ProxyLogHandler(logging.Handler):
         super().__init__(level)
         self._track = track
         self._host_level: int | None = None
+        self._level_unknown = False
 
     def refresh_level(self) -> int:
         """Read the host's log level, update the tracked logger's level, and return it."""
-        host_level = _host.get_log_level()
+        if self._level_unknown:
+            return LogLevel.TRACE
+        try:
+            host_level = _host.get_log_level()
+        except HostCallUnavailableError:
+            self._level_unknown = True
+            return LogLevel.TRACE
         if host_level != self._host_level:
             self._host_level = host_level
             if self._track is not None:

@@ -9,7 +9,7 @@ Envoy prefixes every Wasm metric with ``wasmcustom.``. Dots in label values beco
 
 from __future__ import annotations
 
-from . import hostcalls
+from . import _targets, hostcalls
 from .types import MetricType
 
 TYPE_CHECKING = False
@@ -96,8 +96,16 @@ class Gauge(_Metric):
         hostcalls.record_metric(self._id(label_values), value)
 
     def increment(self, delta: int = 1, *label_values: str) -> None:
-        """Add ``delta`` (negative to decrease)."""
-        hostcalls.increment_metric(self._id(label_values), delta)
+        """Add ``delta`` (negative to decrease).
+
+        Where a target host increments counters only (Nginx WasmX), the gauge is read and the
+        sum recorded: not atomic across workers there, unlike Envoy's increment.
+        """
+        metric_id = self._id(label_values)
+        if _targets.increment_counters_only:
+            hostcalls.record_metric(metric_id, hostcalls.get_metric(metric_id) + delta)
+        else:
+            hostcalls.increment_metric(metric_id, delta)
 
     def get(self, *label_values: str) -> int:
         """Return the gauge's current value."""

@@ -4,9 +4,16 @@ Envoy's zlib foreign functions, log level, header map size, buffer status, reset
 from __future__ import annotations
 
 import zlib
+from pathlib import Path
+
+import pytest
 
 from proxywasm import Action, LogLevel
-from proxywasm.testing import ENVOY_FOREIGN_FUNCTIONS, Host
+from proxywasm.testing import ENVOY_FOREIGN_FUNCTIONS, FilterError, Host, HostLinkError
+from proxywasm.testing.pytest_plugin import Builder
+from pywasm_filter.abi import ENVOY, WASMX
+from pywasm_filter.build import build
+from pywasm_filter.linking import HostTargetError
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -66,3 +73,34 @@ def test_reset_http_response_resets_the_stream(proxywasm_host: HostFactory) -> N
     after = host.new_http_stream()
     after.send_request_headers(end_of_stream=True)
     assert after.send_response_headers({":status": "200"}) == Action.CONTINUE
+
+
+# Nginx WasmX: the build refuses it for WasmX, WasmX refuses its (Envoy-only) module, and the
+# emulator's WasmX profile shows what WasmX would do at the call
+
+
+def test_wasmx_build_refuses_naming_each_missing_call(tmp_path: Path) -> None:
+    with pytest.raises(HostTargetError) as refused:
+        build(EXAMPLE, tmp_path / "foreign_functions.wasm", hosts=(ENVOY, WASMX))
+    for line in ("foreign_functions.py:26: get_map_size: Nginx WasmX does not provide "
+                 "proxy_get_header_map_size (the module would not load)",
+                 "foreign_functions.py:42: get_buffer_status: Nginx WasmX does not provide "
+                 "proxy_get_buffer_status",
+                 "foreign_functions.py:48: reset_http_response: Nginx WasmX does not implement "
+                 "proxy_close_stream"):
+        assert line in str(refused.value)
+
+
+def test_wasmx_refuses_the_module_built_for_envoy(proxywasm_build: Builder) -> None:
+    with pytest.raises(HostLinkError, match="incompatible import type for "
+                       "env::proxy_get_log_level"):
+        Host.from_wasm(proxywasm_build(EXAMPLE), host="wasmx")
+
+
+def test_wasmx_fails_at_the_header_map_size() -> None:
+    host = Host.from_source(EXAMPLE, host="wasmx", foreign_functions=ENVOY_FOREIGN_FUNCTIONS)
+    assert host.start()
+    with pytest.raises(FilterError, match=r'failed importing "env\.proxy_get_header_map_size": '
+                       "missing host function"):
+        host.new_http_stream().send_request_headers({":path": "/compress", "x-payload": "x"})
+

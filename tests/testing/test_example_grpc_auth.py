@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from proxywasm import Action, GrpcStatusCode
-from proxywasm.testing import Host, HttpStream
+from proxywasm.testing import FilterError, Host, HostLinkError, HttpStream
+from proxywasm.testing.pytest_plugin import Builder
+from pywasm_filter.abi import ENVOY, WASMX
+from pywasm_filter.build import build
+from pywasm_filter.linking import HostTargetError
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -64,3 +72,27 @@ def test_grpc_client_gets_permission_denied_with_the_message(proxywasm_host: Hos
     assert stream.response_headers.get("grpc-status") == str(GrpcStatusCode.PERMISSION_DENIED)
     assert stream.response_headers.get("grpc-message") == "denied: unknown token 'forged'"
     assert stream.response_body == b""
+
+
+# Nginx WasmX: the build refuses it for WasmX, WasmX refuses its (Envoy-only) module, and the
+# emulator's WasmX profile shows what WasmX would do at the call
+
+
+def test_wasmx_build_refuses_naming_the_grpc_call(tmp_path: Path) -> None:
+    with pytest.raises(HostTargetError, match=r"grpc_auth\.py:26: grpc_call: Nginx WasmX does not "
+                       r"implement proxy_grpc_call \(calling it traps there\)"):
+        build(EXAMPLE, tmp_path / "grpc_auth.wasm", hosts=(ENVOY, WASMX))
+
+
+def test_wasmx_refuses_the_module_built_for_envoy(proxywasm_build: Builder) -> None:
+    with pytest.raises(HostLinkError, match="incompatible import type for "
+                       "env::proxy_get_log_level"):
+        Host.from_wasm(proxywasm_build(EXAMPLE), host="wasmx")
+
+
+def test_wasmx_traps_at_the_grpc_call() -> None:
+    host = Host.from_source(EXAMPLE, host="wasmx")
+    assert host.start()
+    with pytest.raises(FilterError, match=r"host trap \(function not yet implemented\): "
+                       "proxy_grpc_call"):
+        host.new_http_stream().send_request_headers({":path": "/", "x-token": "secret"})

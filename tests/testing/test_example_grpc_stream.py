@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from proxywasm import Action, GrpcStatusCode, LogLevel
-from proxywasm.testing import GrpcStream, Host, HttpStream
+from proxywasm.testing import FilterError, GrpcStream, Host, HostLinkError, HttpStream
+from proxywasm.testing.pytest_plugin import Builder
+from pywasm_filter.abi import ENVOY, WASMX
+from pywasm_filter.build import build
+from pywasm_filter.linking import HostTargetError
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -53,3 +61,29 @@ def test_failed_stream_is_answered_with_502(proxywasm_host: HostFactory) -> None
     host.close_grpc_stream(echo.token, GrpcStatusCode.UNAVAILABLE, "no healthy upstream")
     assert stream.response_headers.get(":status") == "502"
     assert stream.response_body == b"echo failed: 14 no healthy upstream\n"
+
+
+# Nginx WasmX: the build refuses it for WasmX, WasmX refuses its (Envoy-only) module, and the
+# emulator's WasmX profile shows what WasmX would do at the call
+
+
+def test_wasmx_build_refuses_naming_the_stream_calls(tmp_path: Path) -> None:
+    with pytest.raises(HostTargetError, match=r"grpc_stream\.py:25: open_grpc_stream: Nginx WasmX "
+                       r"does not implement proxy_grpc_stream") as refused:
+        build(EXAMPLE, tmp_path / "grpc_stream.wasm", hosts=(ENVOY, WASMX))
+    assert "grpc_stream.py:30: GrpcStream.on_grpc_stream_initial_metadata: gRPC calls are " \
+        "not implemented" in str(refused.value)
+
+
+def test_wasmx_refuses_the_module_built_for_envoy(proxywasm_build: Builder) -> None:
+    with pytest.raises(HostLinkError, match="incompatible import type for "
+                       "env::proxy_get_log_level"):
+        Host.from_wasm(proxywasm_build(EXAMPLE), host="wasmx")
+
+
+def test_wasmx_traps_at_opening_the_stream() -> None:
+    host = Host.from_source(EXAMPLE, host="wasmx")
+    assert host.start()
+    with pytest.raises(FilterError, match=r"host trap \(function not yet implemented\): "
+                       "proxy_grpc_stream"):
+        host.new_http_stream().send_request_headers({":path": "/streamed"})

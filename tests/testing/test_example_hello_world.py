@@ -44,3 +44,20 @@ def test_bad_vm_configuration_fails_the_vm_start(proxywasm_host: HostFactory) ->
         "HelloWorld.on_vm_start (context 1) returned False",
     ]
     assert host.tick_period() == timedelta(0)
+
+
+# Nginx WasmX (the emulator's WasmX profile)
+
+
+def test_wasmx_ticks_every_period_of_the_vm_configuration(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx", vm_configuration="200", time=START)
+    assert host.start()
+    assert host.advance_time(timedelta(seconds=1)) == 5
+    assert len([line for line in host.logs(LogLevel.INFO) if TICK.fullmatch(line)]) == 5
+
+
+def test_wasmx_worker_exits_on_a_bad_vm_configuration(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx", vm_configuration="soon")
+    assert not host.start()
+    assert host.worker_exited == ("on_vm_start failed: the Nginx WasmX worker exited (the "
+                                  "master keeps accepting connections nobody serves)")

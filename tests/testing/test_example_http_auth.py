@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proxywasm import Action, LogLevel
-from proxywasm.testing import Host, HttpStream
+from proxywasm.testing import Host, HttpStream, wasmx
 from tests.conftest import EXAMPLES
 from tests.e2e.servers import SECRET
 from tests.testing.conftest import HostFactory
@@ -69,3 +69,28 @@ def test_503_from_an_unreachable_service_is_answered_with_503(
     assert stream.response_headers.get(":status") == "503"
     assert stream.response_body == b"auth service unavailable\n"
     assert host.logs(LogLevel.WARN) == ["the auth service failed (503); denying"]
+
+
+# Nginx WasmX (the emulator's WasmX profile): the upstream is host[:port], "auth" is auth:80
+
+
+def test_wasmx_asks_auth_port_80_when_nginx_resolves_it(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host=wasmx(resolver=["auth"]))
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/orders", "authorization": SECRET})
+    [call] = host.http_calls
+    assert call.upstream == "auth:80"
+    host.respond_http_call(call, 200, body="alice")
+    assert not stream.request_paused
+    assert stream.request_headers.get("x-user") == "alice"
+
+
+def test_wasmx_denies_when_auth_does_not_resolve(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/orders", "authorization": SECRET})
+    assert host.http_calls == []
+    assert stream.response_headers.get(":status") == "503"
+    assert stream.response_body == b"auth service unavailable\n\n"

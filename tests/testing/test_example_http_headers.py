@@ -44,3 +44,31 @@ def test_headers_and_completion_are_logged(proxywasm_host: HostFactory) -> None:
         f"#{context} -> :path: /logged", f"#{context} -> x-probe: seen",
         f"#{context} <- :status: 200", f"#{context} completed.",
     ]
+
+
+# Nginx WasmX (the emulator's WasmX profile)
+
+
+def test_wasmx_answers_hello_with_its_newline(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    assert stream.send_request_headers({":path": "/hello"}) == Action.PAUSE
+    assert stream.response_body == b"Hello, World\n\n"
+    assert stream.response_headers.get("hello") == "World"
+
+
+def test_wasmx_headers_are_logged_lowercased_with_the_server_name(
+    proxywasm_host: HostFactory,
+) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/logged", "X-Probe": "seen"}, end_of_stream=True)
+    stream.send_response_headers({":status": "200"}, end_of_stream=True)
+    assert stream.response_headers.get("x-powered-by") == "pywasm-filter"
+    context = stream.context_id
+    assert host.logs(LogLevel.INFO) == [
+        f"#{context} -> :path: /logged", f"#{context} -> :authority: localhost",
+        f"#{context} -> x-probe: seen", f"#{context} <- :status: 200",
+    ]

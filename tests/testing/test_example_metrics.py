@@ -54,3 +54,20 @@ def test_gauge_counts_requests_in_flight(proxywasm_host: HostFactory) -> None:
     assert host.metrics["pyfilter_in_flight"] == 2
     first.complete()
     assert host.metrics["pyfilter_in_flight"] == 1
+
+
+# Nginx WasmX (the emulator's WasmX profile): it increments counters only, so the SDK moves
+# the gauge by reading and recording it
+
+
+def test_wasmx_counts_and_tracks_requests_in_flight(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    assert host.start()
+    in_flight = host.new_http_stream()
+    in_flight.send_request_headers(end_of_stream=True)
+    assert host.metrics["pyfilter_in_flight"] == 1
+    assert [served(host).response_headers.get("x-requests-so-far") for _ in range(2)] == [
+        "1", "2"]
+    assert host.metrics == {"pyfilter_requests.method.GET.status.200": 2,
+                            "pyfilter_in_flight": 1}
+    assert host.histograms == {"pyfilter_response_body_bytes": [38, 38]}

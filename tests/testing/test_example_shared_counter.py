@@ -3,7 +3,9 @@ workers are Hosts of one VM id sharing the proxy's data."""
 
 from __future__ import annotations
 
-from proxywasm.testing import Host
+import pytest
+
+from proxywasm.testing import FilterError, Host, wasmx
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -54,3 +56,22 @@ def test_other_vm_ids_do_not_share_the_count(proxywasm_host: HostFactory) -> Non
     other = proxywasm_host(EXAMPLE, vm_id="elsewhere", proxy=first.proxy)
     assert other.start()
     assert [hits(first), hits(other)] == ["1", "1"]
+
+
+# Nginx WasmX (the emulator's WasmX profile): shared data needs `shm_kv *` in nginx.conf
+
+
+def test_wasmx_workers_count_together_in_shm_kv(proxywasm_host: HostFactory) -> None:
+    first = proxywasm_host(EXAMPLE, host=wasmx(shm_kv=True))
+    assert first.start()
+    second = proxywasm_host(EXAMPLE, host=wasmx(shm_kv=True), proxy=first.proxy)
+    assert second.start()
+    assert [hits(first), hits(second), hits(first)] == ["1", "2", "3"]
+
+
+def test_wasmx_without_shm_kv_traps_in_on_vm_start(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    with pytest.raises(FilterError, match=r"trapped the module in proxy_on_vm_start: host trap "
+                       r"\(internal error\): shared data key 'hits' needs a key/value "
+                       r"zone: declare `shm_kv \* 1m;`"):
+        host.start()

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from proxywasm import Action, LogLevel, PeerType
-from proxywasm.testing import Host, TcpConnection
+from proxywasm.testing import Host, HostLinkError, TcpConnection, UnsupportedByHostError
+from proxywasm.testing.pytest_plugin import Builder
+from pywasm_filter.abi import ENVOY, WASMX
+from pywasm_filter.build import build
+from pywasm_filter.linking import HostTargetError
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -55,3 +63,27 @@ def test_filter_closes_the_connection_on_quit(proxywasm_host: HostFactory) -> No
     assert host.logs(LogLevel.INFO)[-1] == (
         f"connection {quitting.context_id}: client side closed (LOCAL)")
     assert echo(host.new_tcp_connection(), b"still up\n") == b"STILL UP\n"
+
+
+# Nginx WasmX: the build refuses it for WasmX, WasmX refuses its (Envoy-only) module, and the
+# emulator's WasmX profile shows what WasmX would do at the call
+
+
+def test_wasmx_build_refuses_a_tcp_filter(tmp_path: Path) -> None:
+    with pytest.raises(HostTargetError, match=r"tcp_filter\.py:22: Shout\.on_new_connection: TCP "
+                       r"\(stream\) filters are not implemented"):
+        build(EXAMPLE, tmp_path / "tcp_filter.wasm", hosts=(ENVOY, WASMX))
+
+
+def test_wasmx_refuses_the_module_built_for_envoy(proxywasm_build: Builder) -> None:
+    with pytest.raises(HostLinkError, match="incompatible import type for "
+                       "env::proxy_get_log_level"):
+        Host.from_wasm(proxywasm_build(EXAMPLE), host="wasmx")
+
+
+def test_wasmx_opens_no_tcp_connection() -> None:
+    host = Host.from_source(EXAMPLE, host="wasmx")
+    assert host.start()
+    with pytest.raises(UnsupportedByHostError, match=r"proxy_wasm` is not allowed in nginx's "
+                       r"stream\{\} block"):
+        host.new_tcp_connection()

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from proxywasm import Action, LogLevel
+from proxywasm.testing import UnsupportedByHostError
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
@@ -48,3 +49,25 @@ def test_bad_configuration_is_refused_naming_the_field(
     [rejection] = [line for line in host.logs(LogLevel.ERROR)
                    if line.startswith("rejecting the plugin configuration: ")]
     assert message in rejection
+
+
+# Nginx WasmX (the emulator's WasmX profile)
+
+
+def test_wasmx_denies_configured_paths_with_its_newline(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx", plugin_configuration=CONFIGURATION)
+    assert host.start()
+    allowed = host.new_http_stream()
+    allowed.send_request_headers({":path": "/"}, end_of_stream=True)
+    allowed.send_response_headers({":status": "200"})
+    assert allowed.response_headers.get("x-tenant") == "blue"
+    denied = host.new_http_stream()
+    assert denied.send_request_headers({":path": "/admin"}, end_of_stream=True) == Action.PAUSE
+    assert denied.response_body == b"denied by configuration\n\n"
+
+
+def test_wasmx_worker_exits_on_a_bad_configuration(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(EXAMPLE, host="wasmx", plugin_configuration='{"header": "x"}')
+    assert not host.start()
+    with pytest.raises(UnsupportedByHostError, match="on_configure failed"):
+        host.new_http_stream()

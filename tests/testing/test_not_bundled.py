@@ -9,6 +9,7 @@ import pytest
 
 from pywasm_filter.build import _stage_sdk, build
 from pywasm_filter.errors import FilterError
+from pywasm_filter.wasm import packed
 from tests.conftest import EXAMPLES
 
 
@@ -20,7 +21,8 @@ def test_staged_sdk_has_no_testing_package(tmp_path: Path) -> None:
 
 
 def test_built_module_contains_no_emulator_code(built: Callable[[Path], Path]) -> None:
-    module = built(EXAMPLES / "http_headers" / "http_headers.py").read_bytes()
+    module = packed.memory_image(
+        built(EXAMPLES / "http_headers" / "http_headers.py").read_bytes())
     assert b"proxywasm/_dispatch.py" in module
     assert b"proxywasm/testing" not in module
     assert b"EmulatedHostModule" not in module

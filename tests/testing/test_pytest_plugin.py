@@ -39,6 +39,17 @@ def test_engine_option_runs_one_engine(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["1 passed*"])
 
 
+def test_host_option_makes_the_hosts_play_wasmx(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user=f'''
+def test_profile(proxywasm_host):
+    example = r"{EXAMPLES / "http_headers" / "http_headers.py"}"
+    assert proxywasm_host(example).profile.name == "wasmx"
+    assert proxywasm_host(example, host="envoy").profile.name == "envoy"
+''')
+    result = pytester.runpytest("--proxywasm-engine=source", "--proxywasm-host=wasmx", "-q")
+    result.assert_outcomes(passed=1)
+
+
 def test_breakpoint_in_a_filter_opens_pdb(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_debug=f'''
 from proxywasm.testing import Host

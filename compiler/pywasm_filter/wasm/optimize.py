@@ -1,14 +1,19 @@
 """Binaryen (`wasm-opt`'s library, from PyPI `icpp-binaryen`) run on a module through its C API.
 
 Used twice: `-O2` on the runtime base once per runtime build (cached), and after the snapshot
-to drop the functions that only build-time code reached (dead-code elimination).
+to drop the functions that only build-time code reached (dead-code elimination). That second run
+also turns the host functions a build does not link into functions of the module (see
+``stub_imports``): Binaryen refers to functions by name, so it renumbers every call for us.
+Rewriting the built module, rather than compiling a binding per set of host functions, keeps
+one cached runtime base for every filter (a new link and ``-O2`` would cost about 20 s per set)
+and costs nothing extra: it rides on the pass the build already runs.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import ToolchainError
@@ -16,6 +21,12 @@ from ..errors import ToolchainError
 # What zig's wasm32-wasi target emits; Binaryen must neither reject nor go beyond it.
 _FEATURES = ("SignExt", "MutableGlobals", "NontrappingFPToInt", "BulkMemory", "Multivalue",
              "ExtendedConst")
+
+
+class _Literal(ctypes.Structure):
+    """Binaryen's ``struct BinaryenLiteral``: a type and a 16-byte value."""
+
+    _fields_ = (("type", ctypes.c_size_t), ("value", ctypes.c_uint8 * 16))
 
 
 class _WriteResult(ctypes.Structure):
@@ -56,13 +67,61 @@ def _binaryen() -> ctypes.CDLL:
         library.BinaryenSetDebugInfo.argtypes = (ctypes.c_bool,)
         for feature in _FEATURES:
             getattr(library, f"BinaryenFeature{feature}").restype = ctypes.c_uint32
+        _declare_function_api(library)
         _library = library
     return _library
 
 
+def _declare_function_api(library: ctypes.CDLL) -> None:
+    pointer, text, index, type_ = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32, ctypes.c_size_t
+    for name, result, arguments in (
+        ("BinaryenGetNumFunctions", index, (pointer,)),
+        ("BinaryenGetFunctionByIndex", pointer, (pointer, index)),
+        ("BinaryenFunctionGetName", text, (pointer,)),
+        ("BinaryenFunctionImportGetModule", text, (pointer,)),
+        ("BinaryenFunctionImportGetBase", text, (pointer,)),
+        ("BinaryenFunctionGetParams", type_, (pointer,)),
+        ("BinaryenFunctionGetResults", type_, (pointer,)),
+        ("BinaryenRemoveFunction", None, (pointer, text)),
+        ("BinaryenAddFunction", pointer, (pointer, text, type_, type_, pointer, index, pointer)),
+        ("BinaryenLiteralInt32", _Literal, (ctypes.c_int32,)),
+        ("BinaryenConst", pointer, (pointer, _Literal)),
+    ):
+        function = getattr(library, name)
+        function.restype = result
+        function.argtypes = arguments
+
+
+def _stub_imports(library: ctypes.CDLL, handle: int, stubs: Mapping[tuple[str, str], int]) -> None:
+    """Turn each imported function ``(module, name)`` of ``stubs`` into a function of the module
+    that returns the given i32, under the same internal name, so every call now reaches it."""
+    found = []
+    for position in range(library.BinaryenGetNumFunctions(handle)):
+        function = library.BinaryenGetFunctionByIndex(handle, position)
+        module = library.BinaryenFunctionImportGetModule(function)
+        key = ((module or b"").decode(),
+               (library.BinaryenFunctionImportGetBase(function) or b"").decode())
+        if module and key in stubs:
+            found.append((key, library.BinaryenFunctionGetName(function),
+                          library.BinaryenFunctionGetParams(function),
+                          library.BinaryenFunctionGetResults(function)))
+    missing = set(stubs) - {key for key, *_ in found}
+    if missing:
+        raise ToolchainError(f"the module does not import {sorted(missing)}; rebuild the runtime")
+    for key, name, params, results in found:
+        library.BinaryenRemoveFunction(handle, name)
+        body = library.BinaryenConst(handle, library.BinaryenLiteralInt32(stubs[key]))
+        library.BinaryenAddFunction(handle, name, params, results, None, 0, body)
+
+
 def run(module: bytes, passes: Sequence[str] = (), *, optimize_level: int = 0,
-        shrink_level: int = 0, keep_names: bool = False) -> bytes:
-    """Run Binaryen's ``passes`` on ``module`` (or its default pipeline at ``optimize_level``)."""
+        shrink_level: int = 0, keep_names: bool = False,
+        stub_imports: Mapping[tuple[str, str], int] | None = None) -> bytes:
+    """Run Binaryen's ``passes`` on ``module`` (or its default pipeline at ``optimize_level``).
+
+    ``stub_imports`` maps imports ``(module, name)`` (functions returning one i32) to the
+    value the module's own replacement returns: the import is gone, its callers remain.
+    """
     library = _binaryen()
     features = 0
     for feature in _FEATURES:
@@ -76,6 +135,8 @@ def run(module: bytes, passes: Sequence[str] = (), *, optimize_level: int = 0,
         raise ToolchainError("Binaryen could not read the module")
     try:
         library.BinaryenModuleSetFeatures(handle, features)
+        if stub_imports:
+            _stub_imports(library, handle, stub_imports)
         if passes:
             names = (ctypes.c_char_p * len(passes))(*(name.encode() for name in passes))
             library.BinaryenModuleRunPasses(handle, names, len(passes))

@@ -10,6 +10,8 @@ table indices stored in the snapshot's memory stay valid: the table is exported 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from . import binary, optimize
 from .binary import Reader, Section, SectionId
 
@@ -145,8 +147,12 @@ def _without_exports(sections: list[Section], names: set[str]) -> list[Section]:
                                                     binary.encode_exports(exports)))
 
 
-def shrink(module: bytes) -> bytes:
-    """The snapshot ``module`` without its build-time-only code, names stripped."""
+def shrink(module: bytes, stub_imports: Mapping[tuple[str, str], int] | None = None) -> bytes:
+    """The snapshot ``module`` without its build-time-only code, names stripped.
+
+    The imports in ``stub_imports`` become functions returning the given status (see
+    ``optimize.run``), in the same Binaryen pass.
+    """
     sections = binary.parse_module(module)
     names = function_names(sections)
     index = {name: function for function, name in names.items()}
@@ -167,4 +173,5 @@ def shrink(module: bytes) -> bytes:
             replacements[function] = _trap_body()
     sections = _replace_bodies(sections, replacements)
     sections = _without_exports(sections, {COMPILER_STUB, MODULE_STUB})
-    return optimize.run(binary.encode_module(sections), ["remove-unused-module-elements"])
+    return optimize.run(binary.encode_module(sections), ["remove-unused-module-elements"],
+                        stub_imports=stub_imports)

@@ -30,7 +30,7 @@ from wasmtime import (
     WasmtimeError,
 )
 
-from . import binary
+from . import binary, packed
 from .binary import ExternKind, Section, SectionId
 
 INITIALIZE_EXPORT = "_initialize"
@@ -91,7 +91,9 @@ class _Layout:
     memory: binary.Limits
     tables: list[binary.Table]
     noop: int  # function index of NOOP_EXPORT
+    noop_type: int  # its type index: [] -> []
     wasi_override: bool  # whether the module exports WASI_OVERRIDE_EXPORT
+    expand: int | None  # function index of packed.EXPAND_EXPORT: store the data compressed
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,9 @@ def _inspect(base: bytes) -> _Layout:
         memory,
         tables,
         by_name[NOOP_EXPORT].index,
+        functions[by_name[NOOP_EXPORT].index],
         wasi_override,
+        by_name[packed.EXPAND_EXPORT].index if packed.EXPAND_EXPORT in by_name else None,
     )
 
 
@@ -385,10 +389,7 @@ def _run_init(
 
 def _rewrite(layout: _Layout, state: _State) -> bytes:
     """The original module with the captured state as its initial state."""
-    memory = replace(layout.memory, minimum=state.pages)
-    sections = binary.replace_section(
-        layout.sections, Section(SectionId.MEMORY, binary.encode_memories([memory]))
-    )
+    sections = layout.sections
 
     globals_ = [
         replace(global_, init=binary.encode_const(global_.type.valtype, value))
@@ -403,7 +404,8 @@ def _rewrite(layout: _Layout, state: _State) -> bytes:
     exports = [
         replace(export, index=layout.noop) if export.name == INITIALIZE_EXPORT else export
         for export in layout.exports
-        if export.name not in (INIT_EXPORT, NOOP_EXPORT, WASI_OVERRIDE_EXPORT)
+        if export.name not in (INIT_EXPORT, NOOP_EXPORT, WASI_OVERRIDE_EXPORT,
+                               packed.EXPAND_EXPORT)
     ]
     payload = binary.encode_exports(exports)
     sections = binary.replace_section(sections, Section(SectionId.EXPORT, payload))
@@ -411,12 +413,17 @@ def _rewrite(layout: _Layout, state: _State) -> bytes:
     sections = binary.remove_section(sections, SectionId.START)
 
     spans = data_spans(state.memory)
-    view = memoryview(state.memory)
-    payload = binary.encode_active_data((start, view[start:end]) for start, end in spans)
-    sections = binary.replace_section(sections, Section(SectionId.DATA, payload))
-    if binary.find_section(sections, SectionId.DATA_COUNT):
-        payload = binary.encode_data_count(len(spans))
-        sections = binary.replace_section(sections, Section(SectionId.DATA_COUNT, payload))
+    if layout.expand is not None and spans:
+        sections, pages = packed.pack(sections, state.memory, spans, state.pages, layout.expand,
+                                      layout.noop_type)
+    else:
+        sections, pages = _plain_data(sections, state.memory, spans), state.pages
+    memory = replace(layout.memory, minimum=pages)
+    if memory.maximum is not None and memory.maximum < pages:
+        raise SnapshotError(f"the compressed snapshot needs {pages} pages of memory, more than "
+                            f"the module's maximum of {memory.maximum}")
+    sections = binary.replace_section(
+        sections, Section(SectionId.MEMORY, binary.encode_memories([memory])))
 
     # Names of the original data segments would now label the wrong segments.
     sections = [
@@ -426,6 +433,18 @@ def _rewrite(layout: _Layout, state: _State) -> bytes:
         for section in sections
     ]
     return binary.encode_module(sections)
+
+
+def _plain_data(sections: list[Section], memory: bytearray,
+                spans: list[tuple[int, int]]) -> list[Section]:
+    """`sections` with one data segment per span of memory."""
+    view = memoryview(memory)
+    payload = binary.encode_active_data((start, view[start:end]) for start, end in spans)
+    sections = binary.replace_section(sections, Section(SectionId.DATA, payload))
+    if binary.find_section(sections, SectionId.DATA_COUNT):
+        payload = binary.encode_data_count(len(spans))
+        sections = binary.replace_section(sections, Section(SectionId.DATA_COUNT, payload))
+    return sections
 
 
 def data_spans(memory: bytes | bytearray) -> list[tuple[int, int]]:

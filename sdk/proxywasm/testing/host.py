@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
 from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType, StreamType
+from .profiles import HostProfile, HostTrap, UnsupportedByHostError, host_profile
 from .state import (
     Event,
     ForeignFunction,
@@ -59,6 +60,7 @@ class HostOptions(TypedDict, total=False):
     raise_filter_errors: bool
     proxy: ProxyState | None
     foreign_functions: Mapping[str, ForeignFunction] | None
+    host: str | HostProfile
 
 
 class FilterError(AssertionError):
@@ -92,11 +94,15 @@ class Host:
         time = options.get("time")
         self.path = Path(path)
         self.raise_filter_errors = options.get("raise_filter_errors", True)
+        self.profile = host_profile(options.get("host", "envoy"))
+        """Which proxy this host plays (Envoy by default); see ``proxywasm.testing.wasmx``."""
+        self.worker_exited: str | None = None
+        """Why the (nginx) worker exited, when a failed start ended it."""
         self.state = HostState(
             vm_id=options.get("vm_id", ""), vm_configuration=as_bytes(vm_configuration),
             properties=options.get("properties"),
             log_level=options.get("log_level", LogLevel.TRACE), clusters=options.get("clusters"),
-            proxy=options.get("proxy"),
+            proxy=options.get("proxy"), profile=self.profile,
         )
         self.state.wake = self._wake
         for name, function in (options.get("foreign_functions") or {}).items():
@@ -178,15 +184,25 @@ class Host:
                 BufferType.VM_CONFIGURATION: bytearray(vm_configuration)})):
             started = self._callback(root, "proxy_on_vm_start", root, len(vm_configuration))
         if not started:
-            return False
+            return self._start_failed("on_vm_start")
         with self._scratch(Scratch(buffers={
                 BufferType.PLUGIN_CONFIGURATION: bytearray(plugin.configuration)})):
-            return bool(self._callback(root, "proxy_on_configure", root,
-                                       len(plugin.configuration)))
+            configured = self._callback(root, "proxy_on_configure", root,
+                                        len(plugin.configuration))
+        return True if configured else self._start_failed("on_configure")
+
+    def _start_failed(self, callback: str) -> bool:
+        """A plugin refused to start: Envoy rejects the configuration, nginx's worker exits."""
+        if self.profile.start_failure_exits_worker:
+            self.worker_exited = (f"{callback} failed: the {self.profile.label} worker exited "
+                                  "(the master keeps accepting connections nobody serves)")
+        return False
 
     def _started(self, plugin: Plugin | None) -> int:
         """The root context id of a started plugin."""
         root = (plugin or self.plugin).root_context_id
+        if self.worker_exited is not None:
+            raise UnsupportedByHostError(f"no request is served: {self.worker_exited}")
         if root not in self.state.plugins:
             raise RuntimeError("the plugin was not started: call host.start() (or "
                                "host.start(plugin)) before opening streams")
@@ -202,6 +218,10 @@ class Host:
 
     def new_tcp_connection(self, plugin: Plugin | None = None) -> TcpConnection:
         """Open a TCP connection (a new stream context of the plugin)."""
+        if not self.profile.tcp:
+            raise UnsupportedByHostError(f"{self.profile.label} runs no TCP filters "
+                                         "(`proxy_wasm` is not allowed in nginx's stream{} "
+                                         "block)")
         root = self._started(plugin)
         state = TcpState(self._context_id(), root)
         self.state.connections[state.context_id] = state
@@ -340,7 +360,7 @@ class Host:
                           trailers: PairsInput | None = None) -> None:
         """Answer an HTTP call; the filter's on_http_call_response runs."""
         found = self._http_call(call)
-        pairs = header_pairs(headers)
+        pairs = header_pairs(headers, self.profile.lowercases_headers)
         if not any(name == ":status" for name, _ in pairs):
             pairs.insert(0, (":status", str(status)))
         self._http_response(found, pairs, as_bytes(body), header_pairs(trailers))
@@ -380,6 +400,7 @@ class Host:
     def respond_grpc_call(self, call: GrpcCall | int, message: bytes | str = b"",
                           status: int = 0, status_message: str = "") -> None:
         """Answer a unary call: a message (status 0) or a failure status."""
+        self._check_grpc()
         token = call if isinstance(call, int) else call.token
         found = self.state.grpc_calls.pop(token, None)
         if found is None:
@@ -393,7 +414,13 @@ class Host:
         with self._scratch(Scratch(status=(status, status_message.encode()))):
             self._callback(root, "proxy_on_grpc_close", root, token, status)
 
+    def _check_grpc(self) -> None:
+        if not self.profile.grpc:
+            raise UnsupportedByHostError(f"{self.profile.label} never calls the gRPC "
+                                         "callbacks (its gRPC calls are stubs that trap)")
+
     def _grpc_stream(self, token: int) -> GrpcStream:
+        self._check_grpc()
         stream = self.state.grpc_streams.get(token)
         if stream is None:
             raise LookupError(f"no open gRPC stream {token}")
@@ -444,6 +471,8 @@ class Host:
         from .wasm_engine import ModuleTrapError
 
         outermost = self._depth == 0
+        if outermost:
+            self.state.trapped = None
         mark = len(self.state.log_records)
         previous = self.state.current_context
         self.state.current_context = context_id
@@ -452,9 +481,14 @@ class Host:
             result = self.engine.call(export, *args)
         except ModuleTrapError as trapped:
             raise FilterError(f"{trapped}\n{self._errors(mark)}") from None
+        except HostTrap:
+            pass
         finally:
             self._depth -= 1
             self.state.current_context = previous
+        if self.state.trapped is not None:
+            raise FilterError(f"{self.profile.label} trapped the module in {export}: "
+                              f"{self.state.trapped}\n{self._errors(mark)}")
         if outermost:
             self._process_events()
             self._check(export, mark)
@@ -494,6 +528,10 @@ class Host:
         if event.kind == "done":
             if event.context_id in self._awaiting_done:
                 self._delete(event.context_id)
+            return
+        if event.kind == "http_call_failed":
+            self._callback(event.context_id, "proxy_on_http_call_response", event.context_id,
+                           event.value, 0, 0, 0)
             return
         if event.kind == "queue_ready":
             self._callback(event.context_id, "proxy_on_queue_ready", event.context_id,
@@ -545,7 +583,8 @@ class Host:
         reply = stream.local_response
         if reply is None or stream.response_headers is not None:
             return
-        headers, body = local_reply(reply, stream.request_headers)
+        headers, body = local_reply(reply, stream.request_headers,
+                                    self.profile.local_body_suffix)
         stream.request_buffer = None
         stream.request_paused = False
         stream.response_headers = headers

@@ -1,8 +1,10 @@
 """pytest plugin (entry point ``proxywasm``): fixtures that run one test in both engines.
 
 ``proxywasm_host(path, **options)`` makes a ``Host`` for the filter at ``path`` in the engine of
-the current parametrization (``source`` and ``wasm``; choose with ``--proxywasm-engine``). In
-the wasm engine the filter is built once per session with ``pywasm_filter.build.build``.
+the current parametrization (``source`` and ``wasm``; choose with ``--proxywasm-engine``),
+playing Envoy unless the test passes ``host="wasmx"`` (or ``--proxywasm-host=wasmx`` changes the
+default). In the wasm engine the filter is built once per session with
+``pywasm_filter.build.build``.
 """
 
 from __future__ import annotations
@@ -16,15 +18,20 @@ import pytest
 from .host import Host, HostOptions
 
 ENGINES = ("source", "wasm")
+HOSTS = ("envoy", "wasmx")
 HostFactory = Callable[..., Host]
 Builder = Callable[[Path], Path]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add ``--proxywasm-engine`` (both engines by default)."""
+    """Add ``--proxywasm-engine`` (both engines by default) and ``--proxywasm-host``."""
     parser.addoption(
         "--proxywasm-engine", choices=(*ENGINES, "both"), default="both",
         help="run proxywasm_host tests in the source engine, the wasm engine, or both",
+    )
+    parser.addoption(
+        "--proxywasm-host", choices=HOSTS, default="envoy",
+        help="the proxy proxywasm_host hosts play when a test passes no host= (default envoy)",
     )
 
 
@@ -60,11 +67,14 @@ def proxywasm_build(tmp_path_factory: pytest.TempPathFactory) -> Builder:
 
 
 @pytest.fixture
-def proxywasm_host(proxywasm_engine: str, proxywasm_build: Builder) -> Iterator[HostFactory]:
+def proxywasm_host(proxywasm_engine: str, proxywasm_build: Builder,
+                   pytestconfig: pytest.Config) -> Iterator[HostFactory]:
     """A factory ``(path, **options) -> Host`` for the current engine; hosts close afterwards."""
     hosts: list[Host] = []
+    default_host = pytestconfig.getoption("--proxywasm-host")
 
     def make(path: Path | str, **options: Unpack[HostOptions]) -> Host:
+        options.setdefault("host", default_host)
         filter_path = Path(path)
         if proxywasm_engine == "wasm" and filter_path.suffix != ".wasm":
             filter_path = proxywasm_build(filter_path)

@@ -16,8 +16,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .. import _dispatch, _host, errors
+from .. import _dispatch, _host, _targets, errors
 from ..types import LogLevel, Status
+from .interfaces import ENV
+from .profiles import MISSING_FUNCTION, STUB_TRAP
 from .state import HostState, HostStatusError, Pairs, log_text
 
 _SDK_PREFIX = "proxywasm."
@@ -32,6 +34,15 @@ _ABSENT: dict[str, frozenset[Status]] = {
     "dequeue_shared_queue": frozenset({Status.EMPTY}),
     "call_foreign_function": frozenset({Status.NOT_FOUND}),
 }
+# Methods of the stand-in that are no host calls.
+_NOT_HOST_CALLS = frozenset({"set_error_factory", "set_inherited_callbacks"})
+
+
+def _host_function(method: str) -> str:
+    """The ``proxy_*`` host function a method of the stand-in calls."""
+    if method.startswith("get_header_map_"):
+        method = method.removesuffix("_bytes")
+    return f"proxy_{method}"
 
 
 def _text(value: str | bytes) -> str:
@@ -75,6 +86,25 @@ class EmulatedHostModule:
     def __init__(self, state: HostState) -> None:
         self._state = state
         self._factory: Callable[[int, str], BaseException] = errors.error_for
+        interface = state.profile.interface
+        if interface is None:
+            return
+        for method in [name for name in vars(EmulatedHostModule)
+                       if not name.startswith("_") and name not in _NOT_HOST_CALLS]:
+            name = _host_function(method)
+            function = interface.functions.get((ENV, name))
+            if function is None:
+                setattr(self, method, self._trap(MISSING_FUNCTION.format(module=ENV, name=name)))
+            elif function.stub:
+                setattr(self, method, self._trap(STUB_TRAP.format(name=name)))
+
+    def _trap(self, message: str) -> Callable[..., None]:
+        """A host call the profile's proxy lacks or stubs: calling it traps the instance."""
+
+        def trap(*args: object) -> None:
+            raise self._state.trap(message)
+
+        return trap
 
     def _run(self, name: str, call: Callable[[], object]) -> object:
         try:
@@ -349,6 +379,26 @@ class _TeeWriter(io.TextIOBase):
         self._stream.flush()
 
 
+def _link_like_a_build(module: EmulatedHostModule, path: Path) -> None:
+    """Make ``module`` and the SDK behave as a default build of the filter at ``path``: the host
+    calls the build does not link raise HostCallUnavailableError, the SDK adapts to its targets."""
+    from pywasm_filter import linking  # host-side tooling, as the pytest plugin's build
+
+    plan = linking.plan(path)
+    _targets.configure(plan.quirks, plan.unavailable)
+    for method in dir(module):
+        function = linking.import_name(method) if not method.startswith("_") else None
+        if function in plan.unavailable:
+            setattr(module, method, _unlinked(module, function))
+
+
+def _unlinked(module: EmulatedHostModule, function: str) -> Callable[..., object]:
+    def call(*args: object) -> object:
+        raise module._factory(_targets.UNLINKED_STATUS, function)
+
+    return call
+
+
 class _SdkState:
     """A copy of the SDK modules' globals (registry, factories, bound host, log level)."""
 
@@ -455,6 +505,8 @@ class SourceEngine:
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
         _dispatch.prepare()
+        _link_like_a_build(self._module, self.path)
+        _host.bind(self._module)
         if not _dispatch.registered():
             raise RuntimeError(
                 f"{self.path}: the filter registered no context; call "

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..types import BufferType, LogLevel, MapType, MetricType, Status, StreamType
+from .profiles import ENVOY, HostProfile, HostTrap, resolves
 
 Pairs = list[tuple[str, str]]
 PairsInput = Mapping[str, str | bytes] | Iterable[tuple[str | bytes, str | bytes]]
@@ -82,13 +83,14 @@ def log_text(message: str) -> str:
     return message
 
 
-def header_pairs(headers: PairsInput | None) -> Pairs:
+def header_pairs(headers: PairsInput | None, lower: bool = True) -> Pairs:
     """Normalize headers given as a mapping or pairs of str or bytes: names lower-cased, as
-    Envoy stores them."""
+    Envoy stores them (``lower=False`` keeps their casing, as nginx does)."""
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(wire_text(name).lower(), wire_text(value)) for name, value in items]
+    return [(wire_text(name).lower() if lower else wire_text(name), wire_text(value))
+            for name, value in items]
 
 
 class HeaderList(list[tuple[str, str]]):
@@ -98,12 +100,12 @@ class HeaderList(list[tuple[str, str]]):
     def get(self, name: str, default: str | None = None) -> str | None:
         """Return the first value of ``name``, or ``default``."""
         name = name.lower()
-        return next((value for key, value in self if key == name), default)
+        return next((value for key, value in self if key.lower() == name), default)
 
     def get_all(self, name: str) -> list[str]:
         """Return every value of ``name``, in order."""
         name = name.lower()
-        return [value for key, value in self if key == name]
+        return [value for key, value in self if key.lower() == name]
 
     def to_dict(self) -> dict[str, str]:
         """Return the headers as a dict (the last value wins for repeated names)."""
@@ -310,8 +312,10 @@ def _set_header(headers: Pairs, key: str, value: str) -> None:
         del headers[index]
 
 
-def local_reply(reply: LocalResponse, request_headers: Pairs | None) -> tuple[Pairs, bytes]:
-    """The response Envoy sends for ``send_local_response``: its headers and body.
+def local_reply(reply: LocalResponse, request_headers: Pairs | None,
+                body_suffix: bytes = b"") -> tuple[Pairs, bytes]:
+    """The response Envoy sends for ``send_local_response``: its headers and body (a non-empty
+    body gets ``body_suffix``: nginx appends a newline).
 
     A gRPC request gets a trailers-only 200 whose ``grpc-status`` is the filter's (or the one
     Envoy maps from the HTTP status) and whose ``grpc-message`` is the body, percent-encoded.
@@ -331,10 +335,11 @@ def local_reply(reply: LocalResponse, request_headers: Pairs | None) -> tuple[Pa
     if not reply.body:
         headers[:] = [pair for pair in headers if pair[0] not in ("content-length", "content-type")]
         return headers, b""
-    _set_header(headers, "content-length", str(len(reply.body)))
+    body = reply.body + body_suffix
+    _set_header(headers, "content-length", str(len(body)))
     if not any(name == "content-type" for name, _ in headers):
         headers.append(("content-type", "text/plain"))
-    return headers, reply.body
+    return headers, body
 
 
 def _as_i64(value: int) -> int:
@@ -388,8 +393,12 @@ class HostState:
         time_ns: int = 1_700_000_000_000_000_000,
         clusters: Iterable[str] | None = None,
         proxy: ProxyState | None = None,
+        profile: HostProfile = ENVOY,
     ) -> None:
         self.vm_id = vm_id
+        self.profile = profile
+        self.trapped: str | None = None
+        """What the proxy said when it trapped the instance in the current callback."""
         self.proxy = proxy or ProxyState()
         self.proxy.vms.append(self)
         self.vm_configuration = vm_configuration
@@ -417,6 +426,11 @@ class HostState:
         self.wake: Callable[[], None] | None = None
         """Set by the Host: runs the events another VM queued for this one (on_queue_ready)."""
         self._next_token = 1
+
+    def trap(self, message: str) -> HostTrap:
+        """The proxy traps the instance with ``message`` (raise what this returns)."""
+        self.trapped = message
+        return HostTrap(message)
 
     # Which context a host call acts on
 
@@ -557,30 +571,35 @@ class HostState:
         """proxy_get_header_map_pairs."""
         return list(self._map(map_type))
 
+    def _header_name(self, key: str) -> str:
+        """A header name as the proxy stores it (Envoy lower-cases, nginx keeps the case)."""
+        return key.lower() if self.profile.lowercases_headers else key
+
     def set_header_map_pairs(self, map_type: int, pairs: Pairs) -> None:
         """proxy_set_header_map_pairs: replace the whole map."""
         current = self._map(map_type)
         current.clear()
         for key, value in pairs:
-            _insert(current, key.lower(), value)
+            _insert(current, self._header_name(key), value)
 
     def get_header_map_value(self, map_type: int, key: str) -> str:
-        """proxy_get_header_map_value: the first value of ``key``."""
-        key = key.lower()
+        """proxy_get_header_map_value: the first value of ``key`` (names match in any case)."""
+        wanted = key.lower()
         for name, value in self._map(map_type):
-            if name == key:
+            if name.lower() == wanted:
                 return value
         raise _fail(Status.NOT_FOUND, f"no header {key!r}")
 
     def add_header_map_value(self, map_type: int, key: str, value: str) -> None:
         """proxy_add_header_map_value: add a value, keeping existing ones."""
-        _insert(self._map(map_type), key.lower(), value)
+        _insert(self._map(map_type), self._header_name(key), value)
 
     def replace_header_map_value(self, map_type: int, key: str, value: str) -> None:
         """proxy_replace_header_map_value: the first value replaced in place, others removed."""
         pairs = self._map(map_type)
-        key = key.lower()
-        positions = [index for index, (name, _) in enumerate(pairs) if name == key]
+        key = self._header_name(key)
+        positions = [index for index, (name, _) in enumerate(pairs)
+                     if name.lower() == key.lower()]
         if not positions:
             _insert(pairs, key, value)
             return
@@ -591,8 +610,7 @@ class HostState:
     def remove_header_map_value(self, map_type: int, key: str) -> None:
         """proxy_remove_header_map_value: remove every value of ``key``."""
         pairs = self._map(map_type)
-        key = key.lower()
-        pairs[:] = [pair for pair in pairs if pair[0] != key]
+        pairs[:] = [pair for pair in pairs if pair[0].lower() != key.lower()]
 
     # Streams
 
@@ -634,7 +652,8 @@ class HostState:
         if stream.local_response is not None:
             raise _fail(Status.BAD_ARGUMENT, "a local response was already sent")
         stream.local_response = LocalResponse(
-            status_code, HeaderList(header_pairs(headers)), bytes(body), details, grpc_status
+            status_code, HeaderList(header_pairs(headers, self.profile.lowercases_headers)),
+            bytes(body), details, grpc_status,
         )
         self.events.append(Event("local_response", stream.context_id))
 
@@ -647,13 +666,20 @@ class HostState:
     def http_call(
         self, upstream: str, headers: Pairs, body: bytes, trailers: Pairs, timeout_ms: int
     ) -> int:
-        """proxy_http_call: record the call; the test answers it."""
+        """proxy_http_call: record the call; the test answers it. Where the upstream is
+        host[:port] (nginx), one that does not resolve fails after this callback."""
         self._check_cluster(upstream)
         names = {name for name, _ in headers}
         missing = [name for name in _CALLOUT_HEADERS if name not in names]
         if missing:
             raise _fail(Status.BAD_ARGUMENT, f"the call lacks the headers {missing}")
         token = self._token()
+        if self.profile.callout_host_port:
+            upstream = upstream if ":" in upstream.rpartition("]")[2] else f"{upstream}:80"
+            if not resolves(self.profile, upstream.rpartition(":")[0]):
+                self.events.append(Event("http_call_failed", self.root_of(self.current_context),
+                                         token))
+                return token
         self.http_calls[token] = HttpCall(
             token, upstream, HeaderList(headers), bytes(body), HeaderList(trailers), timeout_ms,
             self.current_context, self.root_of(self.current_context),
@@ -720,8 +746,24 @@ class HostState:
         """This VM id's shared key-value store: value and CAS by key."""
         return self.proxy.shared_data.setdefault(self.vm_id, {})
 
+    def _check_shm_kv(self, key: str) -> None:
+        zones = self.profile.shm_kv
+        zone, slash, _ = key.partition("/")
+        if not self.profile.shm_declared or "*" in zones or (slash and zone in zones):
+            return
+        declare = zone if slash else "*"
+        raise self.trap(f"host trap (internal error): shared data key {key!r} needs a "
+                        f"key/value zone: declare `shm_kv {declare} 1m;` in nginx's wasm{{}} "
+                        "block")
+
+    def _check_shm_queue(self, name: str) -> None:
+        if self.profile.shm_declared and name not in self.profile.shm_queues:
+            raise self.trap(f"host trap (internal error): no shm_queue zone {name!r}: declare "
+                            f"`shm_queue {name} 1m;` in nginx's wasm{{}} block")
+
     def get_shared_data(self, key: str) -> tuple[bytes, int]:
         """proxy_get_shared_data: (value, cas)."""
+        self._check_shm_kv(key)
         if key not in self.shared_data:
             raise _fail(Status.NOT_FOUND, f"no shared data {key!r}")
         return self.shared_data[key]
@@ -729,6 +771,7 @@ class HostState:
     def set_shared_data(self, key: str, value: bytes, cas: int) -> None:
         """proxy_set_shared_data: a non-zero ``cas`` must still be the key's (a key that does
         not exist yet is created whatever the ``cas``, as Envoy does)."""
+        self._check_shm_kv(key)
         race = self.proxy.races.pop((self.vm_id, key), None) if cas else None
         if race is not None:
             self.set_shared_data(key, race, 0)
@@ -739,6 +782,7 @@ class HostState:
 
     def register_shared_queue(self, name: str) -> int:
         """proxy_register_shared_queue: the current plugin is told when items arrive."""
+        self._check_shm_queue(name)
         key = (self.vm_id, name)
         queue_id = self.proxy.queue_ids.get(key)
         if queue_id is None:
@@ -764,10 +808,10 @@ class HostState:
 
     def enqueue_shared_queue(self, queue_id: int, value: bytes) -> None:
         """proxy_enqueue_shared_queue: the owning plugin (in whichever VM) gets on_queue_ready
-        after this callback."""
+        after this callback, where its proxy calls it."""
         queue = self._queue(queue_id)
         queue.items.append(bytes(value))
-        if queue.owner is not None:
+        if queue.owner is not None and queue.owner.profile.queue_ready:
             queue.owner.events.append(Event("queue_ready", queue.owner_context, queue_id))
 
     def dequeue_shared_queue(self, queue_id: int) -> bytes:
@@ -813,6 +857,9 @@ class HostState:
         be incremented."""
         metric = self._metric(metric_id)
         delta = _as_i64(delta)
+        if self.profile.counters_only_increment and metric.metric_type != MetricType.COUNTER:
+            raise self.trap(f"host trap (internal error): could not increment metric id "
+                            f"{metric_id}: metric not a counter")
         if metric.metric_type == MetricType.HISTOGRAM or (
             metric.metric_type == MetricType.COUNTER and delta <= 0
         ):
@@ -868,7 +915,9 @@ class HostState:
             }.get(key[1])
             return None if value is None else wire_bytes(value)
         if key == ("response", "code") and response.get(":status") is not None:
-            return int(response.get(":status") or 0).to_bytes(8, "little", signed=True)
+            code = int(response.get(":status") or 0)
+            return (str(code).encode() if self.profile.string_properties
+                    else code.to_bytes(8, "little", signed=True))
         return None
 
     def set_property(self, path: Sequence[str], value: bytes) -> None:
@@ -877,7 +926,11 @@ class HostState:
         (self.properties if local is None else local)[tuple(path)] = bytes(value)
 
     def call_foreign_function(self, name: str, arguments: bytes) -> bytes:
-        """proxy_call_foreign_function: run the function the test registered."""
+        """proxy_call_foreign_function: run the function the test registered (a name the
+        profile's proxy does not know traps)."""
+        known = self.profile.foreign_functions
+        if known is not None and name not in known:
+            raise self.trap(f"host trap (internal error): unknown foreign function {name!r}")
         function = self.foreign_functions.get(name)
         if function is None:
             raise _fail(Status.NOT_FOUND, f"no foreign function {name!r}")

@@ -50,8 +50,8 @@ class HttpStream:
                              end_of_stream: bool = False) -> Action:
         """Deliver request headers (default: GET / for example.com)."""
         state = self._require_open("send_request_headers")
-        state.request_headers = header_pairs(DEFAULT_REQUEST_HEADERS if headers is None
-                                             else headers)
+        state.request_headers = self._request_headers(DEFAULT_REQUEST_HEADERS if headers is None
+                                                      else headers)
         count = len(state.request_headers)
         action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream,
                            readable=MapType.HTTP_REQUEST_HEADERS)
@@ -66,7 +66,9 @@ class HttpStream:
     def send_request_trailers(self, trailers: PairsInput) -> Action:
         """Deliver request trailers (the end of the request)."""
         state = self._require_open("send_request_trailers")
-        state.request_trailers = header_pairs(trailers)
+        state.request_trailers = self._pairs(trailers)
+        if not self._host.profile.trailers:
+            return Action.CONTINUE
         return self._run("request_trailers", "proxy_on_request_trailers",
                          len(state.request_trailers), readable=MapType.HTTP_REQUEST_TRAILERS)
 
@@ -74,8 +76,8 @@ class HttpStream:
                               end_of_stream: bool = False) -> Action:
         """Deliver response headers from the upstream (default: ``:status: 200``)."""
         state = self._require_open("send_response_headers")
-        state.response_headers = header_pairs(DEFAULT_RESPONSE_HEADERS if headers is None
-                                              else headers)
+        state.response_headers = self._pairs(DEFAULT_RESPONSE_HEADERS if headers is None
+                                             else headers)
         count = len(state.response_headers)
         action = self._run("response_headers", "proxy_on_response_headers", count,
                            end_of_stream, readable=MapType.HTTP_RESPONSE_HEADERS)
@@ -90,7 +92,9 @@ class HttpStream:
     def send_response_trailers(self, trailers: PairsInput) -> Action:
         """Deliver response trailers."""
         state = self._require_open("send_response_trailers")
-        state.response_trailers = header_pairs(trailers)
+        state.response_trailers = self._pairs(trailers)
+        if not self._host.profile.trailers:
+            return Action.CONTINUE
         return self._run("response_trailers", "proxy_on_response_trailers",
                          len(state.response_trailers), readable=MapType.HTTP_RESPONSE_TRAILERS)
 
@@ -162,6 +166,25 @@ class HttpStream:
         return self._state.properties
 
     # Internals
+
+    def _pairs(self, headers: PairsInput) -> Pairs:
+        """Headers as the proxy stores them (lower-cased names in Envoy, as sent in nginx)."""
+        return header_pairs(headers, self._host.profile.lowercases_headers)
+
+    def _request_headers(self, headers: PairsInput) -> Pairs:
+        """The request's headers as the filter sees them: in nginx, ``:authority`` is the
+        server name, and the client's authority arrives as its Host header."""
+        pairs = self._pairs(headers)
+        server_name = self._host.profile.server_name
+        if server_name is None:
+            return pairs
+        authority = HeaderList(pairs).get(":authority")
+        if authority is not None and HeaderList(pairs).get("host") is None:
+            pairs.append(("Host", authority))
+        pairs = [pair for pair in pairs if pair[0] != ":authority"]
+        pseudo = sum(1 for name, _ in pairs if name.startswith(":"))
+        pairs.insert(pseudo, (":authority", server_name))
+        return pairs
 
     def _require_open(self, what: str) -> HttpStreamState:
         if self.completed:

@@ -29,13 +29,21 @@ from wasmtime import (
 )
 
 from ..types import LogLevel, Status
+from .interfaces import ENV as _ENV
+from .interfaces import WASI as _WASI
+from .interfaces import HostInterface, Signature
+from .profiles import MISSING_FUNCTION, STUB_TRAP, HostLinkError
 from .state import HostState, HostStatusError, Pairs
 
-_ENV = "env"
-_WASI = "wasi_snapshot_preview1"
 _ALLOCATE = "proxy_on_memory_allocate"
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+
+# The callbacks nginx calls on every HTTP request without checking that the module has them.
+_HTTP_STEPS = frozenset({
+    "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_response_headers",
+    "proxy_on_response_body",
+})
 
 _engine: Engine | None = None
 _modules: dict[tuple[str, int, int], Module] = {}
@@ -125,9 +133,13 @@ class WasmEngine:
         wasi.stderr_custom = _LineLog(state, LogLevel.ERROR).write
         self._store.set_wasi(wasi)
         linker = Linker(_engine)
+        linker.allow_shadowing = True
         linker.define_wasi()
+        interface = state.profile.interface
+        if interface is not None:
+            self._link_host(linker, module, interface, state.profile.host_interface)
         for entry in module.imports:
-            if entry.module == _WASI:
+            if entry.module == _WASI or interface is not None:
                 continue
             implementation = getattr(self, f"_{entry.name}", None)
             if entry.module != _ENV or implementation is None or not isinstance(
@@ -149,12 +161,58 @@ class WasmEngine:
         if isinstance(initialize, Func):
             self._invoke(initialize, "_initialize", ())
 
+    def _link_host(self, linker: Linker, module: Module, interface: HostInterface,
+                   host_interface: str) -> None:
+        """Link the imports as ``interface``'s host does: each must exist there with exactly
+        its type (else ``HostLinkError`` in the host's words); a stub traps when called."""
+        refused = []
+        for entry in module.imports:
+            module_name, name = entry.module, entry.name or ""
+            function = interface.functions.get((module_name, name))
+            if not isinstance(entry.type, FuncType) or function is None:
+                refused.append(MISSING_FUNCTION.format(module=module_name, name=name))
+                continue
+            imported = Signature(tuple(str(param) for param in entry.type.params),
+                                 tuple(str(result) for result in entry.type.results))
+            if imported != function.signature:
+                refused.append(f"incompatible import type for {module_name}::{name}: expected "
+                               f"type {imported.wat}, found type {function.signature.wat}")
+            elif function.stub:
+                linker.define_func(module_name, name, entry.type, self._stub(name),
+                                   access_caller=True)
+            elif module_name == _ENV:
+                implementation = getattr(self, f"_{name}", None)
+                if implementation is None:
+                    raise ValueError(f"{self.path}: the emulator does not implement {name}")
+                linker.define_func(_ENV, name, entry.type,
+                                   self._guarded(implementation, entry.type), access_caller=True)
+        if refused:
+            lines = "\n".join(f"  [error] [wasm] {line}" for line in refused)
+            raise HostLinkError(
+                f"{self.path}: {interface.name} refuses to load this module:\n{lines}\n"
+                f'  [emerg] [wasm] failed linking "{self.path.stem}" module with '
+                f'"{host_interface}" host interface: incompatible host interface\n'
+                f"Build it for {interface.name} too (`pywasm-filter build --hosts "
+                "envoy,wasmx` names the calls it lacks).")
+
+    def _stub(self, name: str) -> Callable[..., int]:
+        """A host function that links but traps the instance when called."""
+
+        def trap(caller: Caller, *args: int) -> int:
+            raise self._state.trap(STUB_TRAP.format(name=name))
+
+        return trap
+
     # Calling the module
 
     def call(self, export: str, *args: int) -> int:
-        """Call the callback ``export`` (``proxy_on_*``); a missing export answers 0."""
+        """Call the callback ``export`` (``proxy_on_*``); a missing export answers 0 (where the
+        profile's proxy checks exports)."""
         function = self._exports.get(export)
         if not isinstance(function, Func):
+            if self._state.profile.requires_exports and export in _HTTP_STEPS:
+                raise ModuleTrapError(f"the {self._state.profile.label} worker crashed "
+                                      f"(SIGSEGV): the module does not export {export}")
             return 0
         return self._invoke(function, export, args)
 

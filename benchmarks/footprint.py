@@ -1,0 +1,125 @@
+"""What a module costs a proxy before its first request: ``benchmarks/footprint.py A.wasm ...``.
+
+For each module: its sizes; Envoy start to the first 200 and Envoy's RSS at concurrency 1, 2, 4
+and 8 (pinned to one core as in run.py; starts interleaved across modules, medians printed);
+and, as the WasmX figure (Nginx WasmX compiles the module with Wasmtime's Cranelift in every
+worker), Wasmtime's compile time and peak memory, and the time to instantiate one VM, which
+includes expanding a compressed snapshot. Without arguments it builds benchmarks' Python filter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "benchmarks"
+
+from wasmtime import Engine, FuncType, Linker, Module, Store, WasiConfig
+
+from pywasm_filter.wasm import binary
+
+from .proxy import PinnedEnvoy
+from .variants import FILTERS, Variant
+
+CONCURRENCIES = (1, 2, 4, 8)
+INSTANTIATIONS = 5
+
+
+def wasmtime_figures(path: Path) -> dict[str, float]:
+    """Cranelift compile seconds and peak RSS (MiB) of a fresh process, and instantiation ms."""
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    engine = Engine()
+    started = time.perf_counter()
+    module = Module(engine, path.read_bytes())
+    compile_seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    linker = Linker(engine)
+    linker.define_wasi()
+    for entry in module.imports:
+        if entry.module == "env" and isinstance(entry.type, FuncType):
+            linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+    times = []
+    for _ in range(INSTANTIATIONS):
+        store = Store(engine)
+        store.set_wasi(WasiConfig())
+        started = time.perf_counter()
+        linker.instantiate(store, module)
+        times.append(time.perf_counter() - started)
+    return {"wasmtime_compile_seconds": compile_seconds,
+            "wasmtime_compile_peak_mib": (peak - baseline) / 1024,
+            "wasmtime_instantiate_ms": min(times) * 1000}
+
+
+def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
+    """wasmtime_figures in a fresh interpreter, so peak memory is this module's alone."""
+    code = ("import json, sys; from benchmarks.footprint import wasmtime_figures; "
+            "from pathlib import Path; print(json.dumps(wasmtime_figures(Path(sys.argv[1]))))")
+    result = subprocess.run([sys.executable, "-c", code, str(path)], check=True,
+                            capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent)
+    figures: dict[str, float] = json.loads(result.stdout)
+    return figures
+
+
+def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, dict[str, float]]:
+    """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
+    samples: dict[Path, dict[str, list[float]]] = {path: {} for path in modules}
+    for _ in range(starts):
+        for path in modules:
+            for concurrency in CONCURRENCIES:
+                variant = Variant(path.stem, path)
+                with PinnedEnvoy(variant, work, concurrency=concurrency) as envoy:
+                    row = samples[path]
+                    if concurrency == 1:
+                        row.setdefault("load_seconds", []).append(envoy.load_seconds)
+                        row.setdefault("load_cpu_seconds", []).append(envoy.load_cpu_seconds)
+                    time.sleep(0.5)  # every worker's VM is created by now
+                    row.setdefault(f"rss_mib_c{concurrency}", []).append(envoy.rss_mib())
+    return {path: {key: statistics.median(values) for key, values in row.items()}
+            for path, row in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the given modules (or the benchmark's Python filter) and print a table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", type=Path, help=".wasm files to compare")
+    parser.add_argument("--starts", type=int, default=3, help="Envoy starts per module and "
+                        "concurrency (default 3)")
+    parser.add_argument("--no-envoy", action="store_true", help="sizes and Wasmtime only")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        modules: list[Path] = args.modules
+        if not modules:
+            from pywasm_filter.build import build
+
+            modules = [build(FILTERS / "python_filter.py", Path(tmp) / "python.wasm").output]
+        rows: dict[Path, dict[str, float]] = {}
+        for path in modules:
+            data = path.read_bytes()
+            rows[path] = {"file_mb": len(data) / 1e6, "code_mb": binary.code_size(data) / 1e6,
+                          "data_mb": binary.data_size(data) / 1e6,
+                          **_wasmtime_in_subprocess(path)}
+        if not args.no_envoy:
+            for path, figures in envoy_figures(modules, args.starts, Path(tmp)).items():
+                rows[path].update(figures)
+                extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
+                rows[path]["rss_mib_per_extra_worker"] = extra
+    keys = list(next(iter(rows.values())))
+    print("figure".ljust(28) + "".join(path.name.rjust(16) for path in rows))
+    for key in keys:
+        print(key.ljust(28) + "".join(f"{rows[path].get(key, float('nan')):16.3f}"
+                                      for path in rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

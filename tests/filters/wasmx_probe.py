@@ -1,0 +1,65 @@
+"""A filter that meets one Envoy/WasmX difference per request path, for the host-profile tests.
+
+It uses nothing WasmX lacks, so its default build loads in both profiles
+(``wasmx_envoy_only`` is the Envoy-only counterpart). A plugin configuration of ``fail``
+makes on_configure refuse.
+"""
+
+from __future__ import annotations
+
+import proxywasm
+from proxywasm import Action, HttpContext, MetricType, RootContext, hostcalls
+
+
+class ProbeRoot(RootContext):
+    """Refuses the configuration ``fail``; registers the queue ``jobs`` when asked to."""
+
+    def on_configure(self, plugin_configuration_size: int) -> bool:
+        configuration = self.get_plugin_configuration() or b""
+        if configuration == b"queue":
+            self.register_shared_queue("jobs")
+        return configuration != b"fail"
+
+    def create_http_context(self, context_id: int) -> HttpContext:
+        return Probe(context_id, self.context_id)
+
+
+class Probe(HttpContext):
+    """Behaviour chosen by the request path; what it saw goes into request headers."""
+
+    path = ""
+
+    def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+        self.path = self.get_http_request_header(":path") or ""
+        self.set_http_request_header("x-probe-copy", self.get_http_request_header("x-probe") or "")
+        self.set_http_request_header("x-authority", self.get_http_request_header(":authority")
+                                     or "")
+        if self.path == "/local":
+            self.send_http_response(403, body=b"denied")
+            return Action.PAUSE
+        if self.path == "/gauge":
+            hostcalls.increment_metric(hostcalls.define_metric(MetricType.GAUGE, "level"), 1)
+        if self.path == "/counter":
+            hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 1)
+        if self.path == "/shared":
+            self.set_shared_data(self.get_http_request_header("x-key") or "seen", b"yes")
+        if self.path == "/callout":
+            self.dispatch_http_call(self.get_http_request_header("x-upstream") or "",
+                                    [(":method", "GET"), (":path", "/"), (":authority", "a")])
+            return Action.PAUSE
+        return Action.CONTINUE
+
+    def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+        code = self.get_property(["response", "code"]) or b""
+        self.set_http_response_header("x-code", code.hex())
+        return Action.CONTINUE
+
+    def on_http_call_response(self, token_id: int, num_headers: int, body_size: int,
+                              num_trailers: int) -> None:
+        if num_headers == 0:
+            self.send_http_response(503, body=b"no answer")
+            return
+        self.resume_http_request()
+
+
+proxywasm.set_root_context(ProbeRoot)

@@ -1,0 +1,120 @@
+"""The snapshot stored compressed: the runtime's decoder (runtime/expand.c) restores it exactly."""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from wasmtime import Engine, Func, FuncType, Linker, Memory, Module, Store, Trap, WasiConfig
+
+from pywasm_filter import size_report, toolchain
+from pywasm_filter.wasm import binary, packed
+from pywasm_filter.wasm.binary import SectionId
+from tests.conftest import EXAMPLES
+
+PAGE = 65536
+
+
+class Decoder:
+    """The runtime base's `__pywasm_expand`, called on fresh (zeroed) pages of its memory."""
+
+    def __init__(self) -> None:
+        engine = Engine()
+        module = Module(engine, toolchain.ensure_runtime_base().read_bytes())
+        linker = Linker(engine)
+        linker.define_wasi()
+        for entry in module.imports:
+            if entry.module == "env" and isinstance(entry.type, FuncType):
+                linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+        self.store = Store(engine)
+        self.store.set_wasi(WasiConfig())
+        exports = linker.instantiate(self.store, module).exports(self.store)
+        memory, expand = exports["memory"], exports[packed.EXPAND_EXPORT]
+        assert isinstance(memory, Memory) and isinstance(expand, Func)
+        self.memory, self.expand = memory, expand
+
+    def run(self, stream: bytes, size: int) -> bytes:
+        """Expand `stream`, expected to hold `size` bytes; return what the decoder wrote."""
+        out = self.memory.grow(self.store, (size + len(stream) + packed.EXPAND_SCRATCH) // PAGE
+                               + 2) * PAGE
+        source = out + size + 16
+        self.memory.write(self.store, stream, source)
+        scratch = (source + len(stream) + 7) & ~7
+        self.expand(self.store, out, source, len(stream), scratch)
+        return bytes(self.memory.read(self.store, out, out + size + 16))
+
+
+@pytest.fixture(scope="module")
+def decoder() -> Decoder:
+    return Decoder()
+
+
+def _deflate(data: bytes, level: int, strategy: int) -> bytes:
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
+    return compressor.compress(data) + compressor.flush()
+
+
+def _memory_like(seed: int) -> bytes:
+    """Zero runs, repeats and arbitrary bytes, as a snapshot's memory holds them."""
+    rng = random.Random(seed)
+    parts = []
+    for _ in range(rng.randrange(30)):
+        kind = rng.randrange(3)
+        if kind == 0:
+            parts.append(rng.randbytes(rng.randrange(300)))
+        elif kind == 1:
+            parts.append(bytes(rng.randrange(1, 5000)))
+        else:
+            parts.append(rng.randbytes(rng.randrange(1, 9)) * rng.randrange(1, 200))
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("level", [0, 1, 6, 9])
+@pytest.mark.parametrize(
+    "strategy", [zlib.Z_DEFAULT_STRATEGY, zlib.Z_FIXED, zlib.Z_HUFFMAN_ONLY, zlib.Z_RLE])
+def test_decoder_restores_what_zlib_compressed(decoder: Decoder, level: int,
+                                               strategy: int) -> None:
+    for seed in range(8):
+        data = _memory_like(seed)
+        written = decoder.run(_deflate(data, level, strategy), len(data))
+        assert written == data + bytes(16), f"seed {seed}"
+
+
+def test_build_compresses_the_snapshot_by_default(decoder: Decoder) -> None:
+    data = bytes(range(256)) * 40 + bytes(70_000) + b"tail"
+    assert decoder.run(packed.compress(data), len(data)) == data + bytes(16)
+
+
+def test_damaged_stream_traps(decoder: Decoder) -> None:
+    with pytest.raises(Trap):
+        decoder.run(b"\xff" * 64, 1000)
+
+
+def test_a_built_modules_vm_starts_with_the_snapshots_memory(
+        built: Callable[[Path], Path]) -> None:
+    module = built(EXAMPLES / "http_headers" / "http_headers.py").read_bytes()
+    sections = binary.parse_module(module)
+    data = binary.find_section(sections, SectionId.DATA)
+    assert data is not None and len(binary.decode_data(data.payload)) == 1
+    image = packed.memory_image(module)
+    assert b"proxywasm/_dispatch.py" in image
+    engine = Engine()
+    compiled = Module(engine, module)
+    linker = Linker(engine)
+    linker.define_wasi()
+    for entry in compiled.imports:
+        if entry.module == "env" and isinstance(entry.type, FuncType):
+            linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+    store = Store(engine)
+    store.set_wasi(WasiConfig())
+    memory = linker.instantiate(store, compiled).exports(store)["memory"]
+    assert isinstance(memory, Memory)
+    assert bytes(memory.read(store, 0, len(image))) == image
+
+
+def test_size_report_lists_the_filters_stdlib_and_sdk_imports() -> None:
+    assert size_report.imported_modules(EXAMPLES / "typed_config" / "typed_config.py") == [
+        "dataclasses", "proxywasm.config"]
