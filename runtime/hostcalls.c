@@ -54,11 +54,55 @@ static int arg_i64(PyObject *arg, int64_t *out) {
     return 0;
 }
 
-/* Borrow the bytes of a str (as UTF-8) or a bytes-like object. */
+/* Encodings made for str arguments that UTF-8 cannot hold as they are (lone surrogates:
+ * header bytes that were not UTF-8, decoded with surrogateescape). Each lives until the host
+ * call that made it returns: FASTCALL releases those above the mark it took on entry, so a
+ * host call made by Python code run during argument conversion cannot free an outer one's. */
+static PyObject **temps = NULL;
+static Py_ssize_t temps_count = 0, temps_capacity = 0;
+
+static int keep_temp(PyObject *object) {
+    if (temps_count == temps_capacity) {
+        Py_ssize_t capacity = temps_capacity ? 2 * temps_capacity : 8;
+        PyObject **grown = PyMem_Realloc(temps, sizeof(PyObject *) * (size_t)capacity);
+        if (grown == NULL) {
+            Py_DECREF(object);
+            PyErr_NoMemory();
+            return -1;
+        }
+        temps = grown;
+        temps_capacity = capacity;
+    }
+    temps[temps_count++] = object;
+    return 0;
+}
+
+static void release_temps(Py_ssize_t mark) {
+    while (temps_count > mark) Py_DECREF(temps[--temps_count]);
+}
+
+/* Borrow the bytes of an encoding kept until the host call returns (NULL: error set). */
+static int borrow_kept(PyObject *encoded, const char **data, Py_ssize_t *size) {
+    if (encoded == NULL || keep_temp(encoded) < 0) return -1;
+    *data = PyBytes_AS_STRING(encoded);
+    *size = PyBytes_GET_SIZE(encoded);
+    return 0;
+}
+
+/* The slow path of a str argument whose UTF-8 form failed: the original bytes of
+ * surrogate-escaped text (any other lone surrogate keeps its UnicodeEncodeError). */
+__attribute__((noinline, cold)) static int arg_escaped(PyObject *arg, const char **data,
+                                                      Py_ssize_t *size) {
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+    PyErr_Clear();
+    return borrow_kept(PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape"), data, size);
+}
+
+/* Borrow the bytes of a str (as UTF-8, surrogate escapes as their bytes) or a bytes object. */
 static int arg_data(PyObject *arg, const char **data, Py_ssize_t *size) {
     if (PyUnicode_Check(arg)) {
         *data = PyUnicode_AsUTF8AndSize(arg, size);
-        return *data == NULL ? -1 : 0;
+        return *data == NULL ? arg_escaped(arg, data, size) : 0;
     }
     if (PyBytes_Check(arg)) {
         *data = PyBytes_AS_STRING(arg);
@@ -193,7 +237,18 @@ static PyObject *join_path(PyObject *path) {
     return joined;
 }
 
-#define FASTCALL(name) static PyObject *hc_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* A host call: its body, then the release of the encodings it kept (see keep_temp). */
+#define FASTCALL(name)                                                                      \
+    static inline __attribute__((always_inline)) PyObject *body_##name(PyObject *const *args,  \
+                                                                       Py_ssize_t nargs);       \
+    static PyObject *hc_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {   \
+        Py_ssize_t mark = temps_count;                                                      \
+        (void)self;                                                                         \
+        PyObject *result = body_##name(args, nargs);                                        \
+        if (temps_count > mark) release_temps(mark);                                        \
+        return result;                                                                      \
+    }                                                                                       \
+    static PyObject *body_##name(PyObject *const *args, Py_ssize_t nargs)
 
 FASTCALL(set_error_factory) {
     if (check_nargs(nargs, 1, "set_error_factory") < 0) return NULL;
@@ -201,12 +256,40 @@ FASTCALL(set_error_factory) {
     Py_RETURN_NONE;
 }
 
+/* The slow path of a log message that UTF-8 cannot hold as it is: bytes that were not UTF-8
+ * (surrogate escapes) shown as \xNN, any other lone surrogate as \uNNNN. */
+__attribute__((noinline, cold)) static int log_escaped(PyObject *arg, const char **data,
+                                                      Py_ssize_t *size) {
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+    PyErr_Clear();
+    PyObject *raw = PyUnicode_AsEncodedString(arg, "utf-8", "surrogateescape");
+    if (raw == NULL) {
+        PyErr_Clear();
+        return borrow_kept(PyUnicode_AsEncodedString(arg, "utf-8", "backslashreplace"), data,
+                           size);
+    }
+    PyObject *text = PyUnicode_DecodeUTF8(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw),
+                                          "backslashreplace");
+    Py_DECREF(raw);
+    if (text == NULL) return -1;
+    PyObject *escaped = PyUnicode_AsUTF8String(text);
+    Py_DECREF(text);
+    return borrow_kept(escaped, data, size);
+}
+
+/* Borrow a log message's bytes; text never fails to log (see log_escaped). */
+static int arg_log_text(PyObject *arg, const char **data, Py_ssize_t *size) {
+    if (!PyUnicode_Check(arg)) return arg_data(arg, data, size);
+    *data = PyUnicode_AsUTF8AndSize(arg, size);
+    return *data == NULL ? log_escaped(arg, data, size) : 0;
+}
+
 FASTCALL(log) {
     uint32_t level;
     const char *message;
     Py_ssize_t size;
     if (check_nargs(nargs, 2, "log") < 0 || arg_u32(args[0], &level) < 0 ||
-        arg_data(args[1], &message, &size) < 0)
+        arg_log_text(args[1], &message, &size) < 0)
         return NULL;
     CHECK(proxy_log(level, message, (size_t)size), "proxy_log");
     Py_RETURN_NONE;
@@ -609,7 +692,8 @@ FASTCALL(get_property) {
     PyObject *path = join_path(args[0]);
     if (path == NULL) return NULL;
     Py_ssize_t path_size;
-    const char *path_data = PyUnicode_AsUTF8AndSize(path, &path_size);
+    const char *path_data;
+    if (arg_data(path, &path_data, &path_size) < 0) path_data = NULL;
     char *value = NULL;
     size_t value_size = 0;
     proxy_status_t status = path_data == NULL
@@ -631,7 +715,8 @@ FASTCALL(set_property) {
     PyObject *path = join_path(args[0]);
     if (path == NULL) return NULL;
     Py_ssize_t path_size;
-    const char *path_data = PyUnicode_AsUTF8AndSize(path, &path_size);
+    const char *path_data;
+    if (arg_data(path, &path_data, &path_size) < 0) path_data = NULL;
     proxy_status_t status = path_data == NULL
                                 ? PROXY_OK
                                 : proxy_set_property(path_data, (size_t)path_size, value,

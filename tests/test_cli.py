@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,21 @@ def test_negative_callback_budget_is_refused(
                    "-o", str(tmp_path / "out.wasm"), "--callback-budget", "-5"])
     assert status == 1
     assert "--callback-budget -5: give a positive number" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_names_the_holder_before_building(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "never_built.py"
+    source.write_text("import proxywasm\nx = (\n")  # a build would fail: the port check is first
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        status = main(["serve", str(source), "--port", str(port), "--request", "/"])
+    error = capsys.readouterr().err
+    assert status == 1
+    assert f"port {port} on 127.0.0.1 is not available" in error
+    assert f"process {os.getpid()} (" in error
+    assert "choose another port with --port" in error
+    assert "syntax error" not in error

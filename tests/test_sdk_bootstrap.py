@@ -82,6 +82,7 @@ def test_import_error_names_the_missing_module(tmp_path: Path) -> None:
         "line": 2,
         "message": "No module named 'requestz_missing'",
         "module": "requestz_missing",
+        "importing": "user_filter",
     }
 
 
@@ -115,3 +116,4 @@ def test_extra_import_failure_is_an_import_error(tmp_path: Path) -> None:
     rc, report, _ = build(tmp_path, GOOD, "import=no_such_stdlib_module")
     assert rc == 3 and report is not None
     assert report["kind"] == "import" and report["module"] == "no_such_stdlib_module"
+    assert report["importing"] == "no_such_stdlib_module"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import shutil
@@ -10,10 +11,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
-from . import bundle, bytecode, linking, stdlib_closure, toolchain
+from . import bundle, bytecode, linking, runtime_modules, stdlib_closure, toolchain
 from .abi import Host
 from .errors import FilterError, PywasmFilterError
 from .progress import step
@@ -36,9 +38,13 @@ _FIXES = {
     "import": "import only the standard library, proxywasm and files beside the filter",
     "no_context": "call proxywasm.set_root_context(...) or "
                   "proxywasm.set_http_context(...) at module level",
-    "exception": "module-level code runs at build time with no proxy attached: "
+    "missing_name": "check the name, or import it from the module that defines it",
+    "host_call": "module-level code runs at build time with no proxy attached: "
                  "move host calls into on_vm_start/on_configure or a callback",
+    "exception": "module-level code runs once, at build time: fix the error it raised, or "
+                 "move that code into on_vm_start/on_configure or a callback",
 }
+Sites = dict[str, tuple[Path, int]]
 
 
 @dataclass(frozen=True)
@@ -86,14 +92,32 @@ def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Pl
     return "\n".join(lines).encode()
 
 
-def _build_failure(error: SnapshotError, source: bundle.FilterSource) -> PywasmFilterError:
+def _report_error(report: dict[str, Any], source: bundle.FilterSource,
+                  sites: Sites) -> FilterError:
+    """The error for one bootstrap report: where (the import's own line when the failure
+    happened below it), what, with the user's frames, and the fix that fits."""
+    file, line = report.get("file"), report.get("line")
+    if file is None and report.get("importing") in sites:
+        file, line = sites[report["importing"]]
+    kind = report.get("kind", "")
+    message, fix = str(report.get("message", "build failed")), _FIXES.get(kind, "")
+    if kind == "missing_c_module":
+        message, fix = runtime_modules.lacking(report["stdlib_module"], report["module"])
+    if kind == "missing_name":
+        close = difflib.get_close_matches(report["name"], report["candidates"].split(), n=1)
+        message += f": did you mean '{close[0]}'?" if close else ""
+    if report.get("traceback"):
+        message += "\n  traceback (your code, most recent call last):\n    " + report[
+            "traceback"].replace("\n", "\n    ")
+    return FilterError(file or source.path, line, message, fix)
+
+
+def _build_failure(error: SnapshotError, source: bundle.FilterSource,
+                   sites: Sites) -> PywasmFilterError:
     """Turn the interpreter's failure report into an error naming the user's file and line."""
     for line in error.output.splitlines():
         if line.startswith(BUILD_ERROR_MARKER):
-            report = json.loads(line[len(BUILD_ERROR_MARKER):])
-            file = report.get("file") or str(source.path)
-            return FilterError(file, report.get("line"), report.get("message", "build failed"),
-                               _FIXES.get(report.get("kind", ""), ""))
+            return _report_error(json.loads(line[len(BUILD_ERROR_MARKER):]), source, sites)
     return PywasmFilterError(
         f"{source.path}: error: the interpreter failed while importing the filter:\n"
         f"{error.output.strip() or error}"
@@ -127,7 +151,8 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
-    imports = bundle.scan_imports(source, cpython.stdlib)
+    sites = bundle.import_sites(source, cpython.stdlib)
+    imports = list(sites)
     plan = linking.plan(filter_path, hosts)
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
@@ -150,7 +175,7 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
             cap = recursion.cached_cap(base, spec, preopens)
             module = snapshot(base.read_bytes(), spec, preopens, log=None, recursion_cap=cap)
         except SnapshotError as error:
-            raise _build_failure(error, source) from None
+            raise _build_failure(error, source, sites) from None
     with step("removing build-time-only code"):
         module = shrink(module, plan.stubs())
     verify(module, plan.targets)

@@ -62,7 +62,7 @@ class _Scan:
     source: FilterSource
     stdlib: Path
     seen_files: set[Path] = field(default_factory=set)
-    modules: list[str] = field(default_factory=list)
+    sites: dict[str, tuple[Path, int]] = field(default_factory=dict)
 
 
 def _parse(file: Path) -> ast.Module:
@@ -142,11 +142,7 @@ def _check_module(scan: _Scan, file: Path, line: int, name: str) -> None:
     if _in_stdlib(scan.stdlib, top) or _user_file(scan, top) is not None:
         return
     if top in sys.stdlib_module_names:
-        raise FilterError(
-            file, line,
-            f"module '{top}' needs a C extension that the pywasm-filter runtime does not include",
-            "use another module; the runtime's C modules are listed in docs/guide.md",
-        )
+        raise FilterError(file, line, *runtime_modules.lacking(top, top))
     raise FilterError(
         file, line, f"module '{top}' was not found",
         "a module bundles only its own directory, the proxywasm SDK and the standard library: "
@@ -161,8 +157,7 @@ def _visit(scan: _Scan, file: Path, module: str) -> None:
     package = module if file.name == "__init__.py" else module.rpartition(".")[0] or None
     for name, line in _imports(file, _parse(file), package):
         _check_module(scan, file, line, name)
-        if name not in scan.modules:
-            scan.modules.append(name)
+        scan.sites.setdefault(name, (file, line))
         parts = name.split(".")
         for depth in range(1, len(parts) + 1):
             prefix = ".".join(parts[:depth])
@@ -173,6 +168,12 @@ def _visit(scan: _Scan, file: Path, module: str) -> None:
 
 def scan_imports(source: FilterSource, stdlib: Path) -> list[str]:
     """Check every import of the filter's own files and list the modules they name."""
+    return list(import_sites(source, stdlib))
+
+
+def import_sites(source: FilterSource, stdlib: Path) -> dict[str, tuple[Path, int]]:
+    """Check every import of the filter's own files: each module they name, in order, with
+    the file and line of its first import."""
     scan = _Scan(source, stdlib)
     main = source.path / "__init__.py" if source.is_package else source.path
     _visit(scan, main, source.module)
@@ -181,4 +182,4 @@ def scan_imports(source: FilterSource, stdlib: Path) -> list[str]:
             relative = file.relative_to(source.search_root).with_suffix("")
             parts = relative.parts[:-1] if relative.name == "__init__" else relative.parts
             _visit(scan, file, ".".join(parts))
-    return scan.modules
+    return scan.sites

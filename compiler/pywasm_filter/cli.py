@@ -26,6 +26,7 @@ from .envoy import (
     HttpBootstrap,
     Upstream,
     WasmFilter,
+    check_port_free,
 )
 from .errors import PywasmFilterError
 
@@ -119,6 +120,8 @@ def _announce(envoy: Envoy, module: Path) -> None:
 
 
 def _command_serve(args: argparse.Namespace) -> None:
+    if args.port:
+        check_port_free(args.port)  # before building: a busy port would fail only after it
     with tempfile.TemporaryDirectory(prefix="pywasm-serve-") as tmp:
         workdir = Path(tmp)
         if args.request is None:

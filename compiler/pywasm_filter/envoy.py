@@ -35,6 +35,7 @@ _STRING = "type.googleapis.com/google.protobuf.StringValue"
 # FAIL_CLOSED answers 503 until Envoy restarts; FAIL_OPEN skips the filter until then.
 FAILURE_POLICIES = ("FAIL_RELOAD", "FAIL_CLOSED", "FAIL_OPEN")
 DEFAULT_FAILURE_POLICY = "FAIL_RELOAD"
+_TCP_LISTEN = "0A"  # the state column of /proc/net/tcp
 
 
 def _is_ip(address: str) -> bool:
@@ -55,6 +56,53 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """Socket inodes that listen on TCP ``port`` (from /proc/net/tcp and tcp6; Linux only)."""
+    inodes: set[str] = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        try:
+            rows = table.read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for fields in map(str.split, rows):
+            listening = len(fields) > 9 and fields[3] == _TCP_LISTEN
+            if listening and int(fields[1].rpartition(":")[2], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _port_holder(port: int) -> str | None:
+    """"process PID (command line)" listening on ``port``, if this user can see it."""
+    sockets = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if any(str(fd.readlink()) in sockets for fd in (process / "fd").iterdir()):
+                command = (process / "cmdline").read_bytes().replace(b"\0", b" ").strip()
+                return f"process {process.name} ({command.decode(errors='replace')})"
+        except OSError:
+            continue
+    return None
+
+
+def check_port_free(port: int, address: str = "127.0.0.1") -> None:
+    """Raise EnvoyError naming who holds ``port`` when Envoy could not listen on it."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+            probe.listen()
+            return
+        except OSError as error:
+            reason = error.strerror or str(error)
+    holder = _port_holder(port)
+    raise EnvoyError(
+        f"port {port} on {address} is not available ({reason})"
+        + (f": {holder} listens on it" if holder else "")
+        + f"; stop {'that process' if holder else 'what uses it'} or choose another port "
+        "with --port (leave --port out to get a free one)"
+    )
 
 
 def envoy_binary() -> Path:
@@ -160,8 +208,10 @@ def _bootstrap(
     clusters: Sequence[Upstream],
     stats_tags: Sequence[dict[str, str]] = (),
     ports: _Ports = _Ports(),
+    buffer_limit: int | None = None,
 ) -> dict[str, Any]:
-    """A bootstrap with an admin API on 127.0.0.1 and one listener."""
+    """A bootstrap with an admin API on 127.0.0.1 and one listener (its buffer limit, if
+    given: the most body Envoy buffers for a filter that waits for the whole body)."""
     config: dict[str, Any] = {
         "admin": {"address": {"socket_address": {"address": "127.0.0.1",
                                                  "port_value": ports.admin}}},
@@ -177,6 +227,9 @@ def _bootstrap(
     }
     if stats_tags:
         config["stats_config"] = {"stats_tags": list(stats_tags)}
+    if buffer_limit is not None:
+        listener = config["static_resources"]["listeners"][0]
+        listener["per_connection_buffer_limit_bytes"] = buffer_limit
     return config
 
 
@@ -184,7 +237,9 @@ def _bootstrap(
 class HttpBootstrap:
     """A listener on 127.0.0.1 with Wasm filters in front of a direct response or a cluster.
 
-    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``).
+    ``stats_tags`` are Envoy tag extractors (e.g. from ``proxywasm.Counter.stats_tags()``);
+    ``buffer_limit`` is the listener's ``per_connection_buffer_limit_bytes`` (Envoy's default
+    1 MiB when None), the largest body a filter can wait for whole.
     """
 
     filters: Sequence[WasmFilter]
@@ -195,6 +250,7 @@ class HttpBootstrap:
     port: int = 0
     admin_port: int = 0
     address: str = "127.0.0.1"
+    buffer_limit: int | None = None
 
     def to_config(self) -> dict[str, Any]:
         """The whole Envoy bootstrap, as a dict ready for JSON."""
@@ -216,7 +272,7 @@ class HttpBootstrap:
         hcm = {"name": "envoy.filters.network.http_connection_manager",
                "typed_config": {"@type": _HCM, **manager}}
         return _bootstrap([hcm], self.clusters, self.stats_tags,
-                          _Ports(self.address, self.port, self.admin_port))
+                          _Ports(self.address, self.port, self.admin_port), self.buffer_limit)
 
 
 @dataclass

@@ -98,3 +98,35 @@ def inittab(optional: frozenset[str]) -> list[tuple[str, str | None]]:
     """The built-in module table for a runtime that links the ``optional`` modules too."""
     chosen = [entry for entry in OPTIONAL_MODULES if entry[0] in optional]
     return [*EXTENSION_MODULES, *chosen, *CORE_MODULES]
+
+
+_NO_PROCESSES = ("a filter runs inside one proxy worker, with no processes or threads: use "
+                 "timers (set_tick_period) and callouts (self.http_call) instead")
+_NO_SOCKETS = ("a filter cannot open connections itself: call other services through the proxy "
+               "with self.http_call(...) or self.grpc_call(...) (a cluster the proxy knows)")
+# What works instead of a standard-library C module the runtime lacks, by that C module.
+INSTEAD: dict[str, str] = {
+    "_socket": _NO_SOCKETS,
+    "select": _NO_SOCKETS,
+    "_ssl": "the proxy does TLS: call HTTPS services through a cluster with self.http_call(...)",
+    "_ctypes": "there are no C libraries to load inside the proxy: write it in Python, or call "
+               "one of the proxy's foreign functions (hostcalls.call_foreign_function)",
+    "_sqlite3": "there is no filesystem in the proxy: keep data in Python objects, or share it "
+                "between workers with get_shared_data/set_shared_data",
+    "zlib": "call Envoy's compress/uncompress foreign functions (see examples/foreign_functions)",
+    "_multiprocessing": _NO_PROCESSES,
+    "_posixsubprocess": _NO_PROCESSES,
+}
+_OTHERWISE = "use another module; the runtime's C modules are listed in docs/guide.md"
+
+
+def lacking(module: str, c_module: str) -> tuple[str, str]:
+    """(message, fix) for a standard-library ``module`` that needs the C module ``c_module``,
+    which the runtime does not include."""
+    if module == c_module:
+        message = (f"'{module}' is a C module of the standard library that the pywasm-filter "
+                   "runtime does not include")
+    else:
+        message = (f"'{module}' is a standard library module, but it needs the C module "
+                   f"'{c_module}', which the pywasm-filter runtime does not include")
+    return message, INSTEAD.get(c_module, _OTHERWISE)

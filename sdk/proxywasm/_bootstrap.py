@@ -76,14 +76,17 @@ def initialize(spec: str) -> None:
     _targets.configure(frozenset(quirks), unavailable)
     host = _host.bound_module()
     _host.bind(None, _AT_BUILD_TIME)
+    importing = main
     try:
         if not main:
             raise ValueError("the build spec names no main module (a main=<module> line)")
         module = _import(main)
-        for name in imports:
-            _import(name)
+        for importing in imports:
+            _import(importing)
     except BaseException as exc:
-        _fail(_describe(exc, user_root), exc)
+        report = _describe(exc, user_root)
+        report["importing"] = importing
+        _fail(report, exc)
     finally:
         _host.bind(host)
     if not _dispatch.registered():
@@ -115,19 +118,64 @@ def _describe(exc: BaseException, user_root: str) -> Report:
     if isinstance(exc, SyntaxError):
         return _report("syntax", exc.filename, exc.lineno, exc.msg, None)
     file, line = _user_frame(exc.__traceback__, user_root)
+    if isinstance(exc, ModuleNotFoundError) and exc.name in sys.stdlib_module_names:
+        report = _report("missing_c_module", file, line, str(exc), exc.name)
+        report["stdlib_module"] = _stdlib_importer(exc.__traceback__) or exc.name
+        return report
     if isinstance(exc, ImportError):
+        missing = _missing_name(exc)
+        if missing is not None:
+            return missing | {"file": file, "line": line}
         return _report("import", file, line, str(exc), exc.name)
-    return _report("exception", file, line, describe(exc), None)
+    kind = "host_call" if isinstance(exc, _host.NoHostError) else "exception"
+    report = _report(kind, file, line, describe(exc), None)
+    report["traceback"] = _user_traceback(exc.__traceback__, user_root)
+    return report
+
+
+def _stdlib_importer(tb: TracebackType | None) -> str | None:
+    """The outermost standard-library module whose import the traceback went through."""
+    while tb is not None:
+        frame = tb.tb_frame
+        name = str(frame.f_globals.get("__name__", ""))
+        if (not frame.f_code.co_filename.startswith("<") and not name.startswith("importlib")
+                and name.partition(".")[0] in sys.stdlib_module_names):
+            return name
+        tb = tb.tb_next
+    return None
+
+
+def _missing_name(exc: ImportError) -> Report | None:
+    """For ``from module import name`` of a name the module lacks: that name, and the names the
+    module has (the build suggests the closest)."""
+    text = str(exc)
+    if not text.startswith("cannot import name '") or exc.name not in sys.modules:
+        return None
+    name = text.split("'")[1]
+    report = _report("missing_name", None, None, f"'{name}' is not in '{exc.name}'", exc.name)
+    report["name"] = name
+    report["candidates"] = " ".join(
+        key for key in vars(sys.modules[exc.name]) if not key.startswith("_"))
+    return report
+
+
+def _user_traceback(tb: TracebackType | None, user_root: str) -> str:
+    """``file:line in function`` for each frame of the user's own files, outermost first."""
+    return "\n".join(f"{file}:{line} in {function}" for file, line, function in frames(tb)
+                     if _is_user_file(file, user_root))
+
+
+def _is_user_file(file: str, user_root: str) -> bool:
+    if user_root:
+        return file.startswith(user_root)
+    system = (sys.prefix + "/", sys.base_prefix + "/", sys.exec_prefix + "/")
+    return not file.startswith(("<", _SDK_DIR, *system))
 
 
 def _user_frame(tb: TracebackType | None, user_root: str) -> tuple[str | None, int | None]:
     """Return the innermost frame in the user's own files (not the stdlib, not this SDK)."""
-    system = tuple({sys.prefix + "/", sys.base_prefix + "/", sys.exec_prefix + "/"})
     for file, line, _ in reversed(frames(tb)):
-        if user_root:
-            if file.startswith(user_root):
-                return file, line
-        elif not file.startswith(("<", _SDK_DIR, *system)):
+        if _is_user_file(file, user_root):
             return file, line
     return None, None
 

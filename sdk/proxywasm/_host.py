@@ -47,8 +47,12 @@ def bound_module() -> object | None:
     return _module
 
 
-def _unavailable(name: str) -> RuntimeError:
-    return RuntimeError(f"host call {name}() is not available: {_unbound_reason}")
+class NoHostError(RuntimeError):
+    """A host call made where no proxy is attached (at build time, or outside a proxy)."""
+
+
+def _unavailable(name: str) -> NoHostError:
+    return NoHostError(f"host call {name}() is not available: {_unbound_reason}")
 
 
 if not TYPE_CHECKING:

@@ -296,7 +296,8 @@ def send_grpc_response(
     custom_metadata: Sequence[tuple[str, bytes]] = (),
 ) -> None:
     """Answer the current gRPC request locally with ``grpc_status`` and an optional message."""
-    message = (grpc_status_message or "").encode()  # Envoy sends the body as grpc-message
+    # Envoy sends the body as grpc-message; surrogate escapes go back to the bytes they stand for.
+    message = (grpc_status_message or "").encode("utf-8", "surrogateescape")
     _host.send_local_response(200, "", message, custom_metadata, grpc_status)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host, _registry, _targets, hostcalls
+from . import _host, _log, _registry, _targets, hostcalls
 from .context import Context
 from .hostcalls import MAX_SIZE
 from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
@@ -37,7 +37,11 @@ class HttpContext(Context):
     """
 
     fail_open: bool = False
+    body_buffer_limit: int = 1 << 20
+    """The proxy's body buffer limit in bytes, which the ``whole_http_*_body`` helpers warn
+    about: Envoy's ``per_connection_buffer_limit_bytes`` (1 MiB unless the listener sets it)."""
     root_context_id: int
+    _body_limit_warned: bool = False
 
     def __init__(self, context_id: int | None = None, root_context_id: int | None = None) -> None:
         # _dispatch.on_context_create sets both ids without calling __init__ when a subclass
@@ -120,6 +124,11 @@ class HttpContext(Context):
     def set_http_request_body(self, start: int, size: int, value: bytes) -> None:
         """Replace ``size`` bytes of the buffered request body at ``start`` with ``value``."""
         _host.set_buffer_bytes(_REQUEST_BODY, start, size, value)
+
+    def whole_http_request_body(self, body_size: int, end_of_stream: bool) -> bytes | None:
+        """The whole request body once its end has arrived, else None: return PAUSE while it is
+        None so the proxy buffers the body (above its buffer limit Envoy answers 413)."""
+        return self._whole_body(_REQUEST_BODY, "request", body_size, end_of_stream)
 
     def on_http_request_trailers(self, num_trailers: int) -> Action | Awaitable[Action]:
         """Called with the request trailers; return PAUSE to hold the request until resumed."""
@@ -257,6 +266,26 @@ class HttpContext(Context):
     def set_http_response_body(self, start: int, size: int, value: bytes) -> None:
         """Replace ``size`` bytes of the buffered response body at ``start`` with ``value``."""
         _host.set_buffer_bytes(_RESPONSE_BODY, start, size, value)
+
+    def whole_http_response_body(self, body_size: int, end_of_stream: bool) -> bytes | None:
+        """The whole response body once its end has arrived, else None: return PAUSE while it
+        is None (above the proxy's buffer limit Envoy answers 500 instead)."""
+        return self._whole_body(_RESPONSE_BODY, "response", body_size, end_of_stream)
+
+    def _whole_body(self, buffer: BufferType, side: str, body_size: int,
+                    end_of_stream: bool) -> bytes | None:
+        if end_of_stream:
+            return _host.get_buffer_bytes(buffer, 0, body_size) or b""
+        if body_size > self.body_buffer_limit and not self._body_limit_warned:
+            self._body_limit_warned = True
+            _log.log_warn(
+                f"the {side} body passed {body_size} bytes before its end, over the proxy's "
+                f"buffer limit of {self.body_buffer_limit} bytes: Envoy answers "
+                f"{413 if side == 'request' else 500} instead of calling the filter again. "
+                "Raise per_connection_buffer_limit_bytes on the listener (and set "
+                "body_buffer_limit to match) or handle the body chunk by chunk"
+            )
+        return None
 
     def on_http_response_trailers(self, num_trailers: int) -> Action | Awaitable[Action]:
         """Called with the response trailers; return PAUSE to hold the response until resumed."""

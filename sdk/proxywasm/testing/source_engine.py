@@ -21,7 +21,7 @@ from ..types import LogLevel, Status
 from .guards import guarded
 from .interfaces import ENV
 from .profiles import MISSING_FUNCTION, STUB_TRAP
-from .state import HostState, HostStatusError, Pairs
+from .state import HostState, HostStatusError, Pairs, log_text
 
 _SDK_PREFIX = "proxywasm."
 _TESTING_PREFIX = "proxywasm.testing"
@@ -50,6 +50,8 @@ def _text(value: str | bytes) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "surrogateescape")
     if isinstance(value, str):
+        if not value.isascii():
+            value.encode("utf-8", "surrogateescape")  # as the runtime: other lone surrogates fail
         return value
     raise TypeError(f"expected str or bytes, got {type(value).__name__}")
 
@@ -364,8 +366,9 @@ class _TeeWriter(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
-        """Pass ``text`` on and log each line it completes."""
-        self._stream.write(text)
+        """Pass ``text`` on and log each line it completes (bytes that are not UTF-8 escaped,
+        as the runtime logs them)."""
+        self._stream.write(log_text(text))
         lines = (self._pending + text).split("\n")
         self._pending = lines.pop()
         for line in lines:

@@ -14,7 +14,7 @@ from ..types import BufferType, LogLevel, MapType, MetricType, Status, StreamTyp
 from .profiles import ENVOY, HostProfile, HostTrap, resolves
 
 Pairs = list[tuple[str, str]]
-PairsInput = Mapping[str, str] | Iterable[tuple[str, str]]
+PairsInput = Mapping[str, str | bytes] | Iterable[tuple[str | bytes, str | bytes]]
 ForeignFunction = Callable[[bytes], bytes]
 
 _CALLOUT_HEADERS = (":method", ":path", ":authority")
@@ -57,17 +57,45 @@ def _fail(status: Status, why: str) -> HostStatusError:
     return HostStatusError(status, why)
 
 
+def wire_text(value: str | bytes) -> str:
+    """A header name or value as the filter reads it: bytes that are not UTF-8 become lone
+    surrogates (surrogateescape), as the runtime decodes what the proxy hands it."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return str(value)
+
+
+def wire_bytes(text: str) -> bytes:
+    """The bytes a header name or value stands for on the wire (the inverse of ``wire_text``)."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def log_text(message: str) -> str:
+    """A log line as the runtime writes it: bytes that are not UTF-8 shown as ``\\xNN``."""
+    try:
+        message.encode()
+    except UnicodeEncodeError:
+        try:
+            raw = message.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return message.encode("utf-8", "backslashreplace").decode()
+        return raw.decode("utf-8", "backslashreplace")
+    return message
+
+
 def header_pairs(headers: PairsInput | None, lower: bool = True) -> Pairs:
-    """Normalize headers given as a mapping or pairs: names lower-cased, as Envoy stores them
-    (``lower=False`` keeps their casing, as nginx does)."""
+    """Normalize headers given as a mapping or pairs of str or bytes: names lower-cased, as
+    Envoy stores them (``lower=False`` keeps their casing, as nginx does)."""
     if headers is None:
         return []
     items = headers.items() if isinstance(headers, Mapping) else headers
-    return [(str(name).lower() if lower else str(name), str(value)) for name, value in items]
+    return [(wire_text(name).lower() if lower else wire_text(name), wire_text(value))
+            for name, value in items]
 
 
 class HeaderList(list[tuple[str, str]]):
-    """Header pairs in order, with lookups by (case-insensitive) name."""
+    """Header pairs in order, with lookups by (case-insensitive) name; ``get_bytes`` and
+    ``to_bytes`` give the exact bytes a value stands for (what the proxy sends on)."""
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Return the first value of ``name``, or ``default``."""
@@ -82,6 +110,15 @@ class HeaderList(list[tuple[str, str]]):
     def to_dict(self) -> dict[str, str]:
         """Return the headers as a dict (the last value wins for repeated names)."""
         return dict(self)
+
+    def get_bytes(self, name: str | bytes) -> bytes | None:
+        """Return the first value of ``name`` as the bytes the proxy sends, or None."""
+        value = self.get(wire_text(name))
+        return None if value is None else wire_bytes(value)
+
+    def to_bytes(self) -> list[tuple[bytes, bytes]]:
+        """Return every pair as the bytes the proxy sends, in order."""
+        return [(wire_bytes(key), wire_bytes(value)) for key, value in self]
 
 
 @dataclass(frozen=True)
@@ -425,7 +462,7 @@ class HostState:
         if not 0 <= level <= LogLevel.CRITICAL:
             raise _fail(Status.BAD_ARGUMENT, f"log level {level} does not exist")
         if level >= self.log_level:
-            self.log_records.append(LogRecord(LogLevel(level), message))
+            self.log_records.append(LogRecord(LogLevel(level), log_text(message)))
 
     def get_log_level(self) -> int:
         """proxy_get_log_level."""
@@ -527,7 +564,7 @@ class HostState:
 
     def get_header_map_size(self, map_type: int) -> int:
         """proxy_get_header_map_size: Envoy's byte size, the sum of names' and values' sizes."""
-        return sum(len(key.encode()) + len(value.encode("utf-8", "surrogateescape"))
+        return sum(len(wire_bytes(key)) + len(wire_bytes(value))
                    for key, value in self._map(map_type))
 
     def get_header_map_pairs(self, map_type: int) -> Pairs:
@@ -876,7 +913,7 @@ class HostState:
                 "scheme": request.get(":scheme"), "id": request.get("x-request-id"),
                 "protocol": "HTTP/1.1", "useragent": request.get("user-agent"),
             }.get(key[1])
-            return None if value is None else value.encode()
+            return None if value is None else wire_bytes(value)
         if key == ("response", "code") and response.get(":status") is not None:
             code = int(response.get(":status") or 0)
             return (str(code).encode() if self.profile.string_properties
