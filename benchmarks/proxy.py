@@ -2,7 +2,8 @@
 
 CPU time and RSS come from /proc (the admin /memory endpoint misses the Wasm heaps); the load
 time is measured from process start to the first 200 on the listener, and from the log's
-"Base Wasm created" line to the filter's first log line (its on_vm_start).
+"Base Wasm created" line to the filter's first log line (its on_vm_start). The ext_proc
+variant's server runs beside Envoy, started and stopped with it, measured the same way.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ import socket
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from pywasm_filter.envoy import Envoy, HttpBootstrap, WasmFilter, free_port
 
+from . import peers
 from .variants import VM_STARTED, Variant
 
 ENVOY_CORE = "0"
@@ -36,6 +39,32 @@ def _get_status(port: int) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a whole process (all threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _rss_mib(pid: int) -> float:
+    """Resident set size of a process from /proc/<pid>/status, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def _peer_filter(config: dict[str, Any], variant: Variant,
+                 server: peers.ExtProcServer | None) -> None:
+    """Put the variant's peer filter (and the ext_proc server's cluster) into ``config``."""
+    if variant.peer is None:
+        return
+    entry = peers.lua_filter() if variant.peer == "lua" else peers.ext_proc_filter()
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    manager["typed_config"]["http_filters"].insert(0, entry)
+    if server is not None:
+        config["static_resources"]["clusters"].append(peers.ext_proc_cluster(server.port))
+
+
 def _log_time(line: str) -> float | None:
     match = _LOG_TIME.match(line)
     if match is None:
@@ -44,7 +73,10 @@ def _log_time(line: str) -> float | None:
 
 
 class PinnedEnvoy(Envoy):
-    """Envoy serving a direct response through one variant's filter, on one core."""
+    """Envoy serving a direct response through one variant's filter, on one core.
+
+    ``server`` is the ext_proc variant's server process (None for the other variants).
+    """
 
     def __init__(self, variant: Variant, workdir: Path, concurrency: int = 1) -> None:
         self.variant = variant
@@ -52,7 +84,11 @@ class PinnedEnvoy(Envoy):
         filters = [] if variant.module is None else [WasmFilter(variant.module)]
         config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
         config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
-        super().__init__(config, workdir / f"{variant.name}-c{concurrency}",
+        directory = workdir / f"{variant.name}-c{concurrency}"
+        self.server = (peers.ExtProcServer(free_port(), directory / "ext_proc.log", ENVOY_CORE)
+                       if variant.peer == "ext_proc" else None)
+        _peer_filter(config, variant, self.server)
+        super().__init__(config, directory,
                          concurrency=concurrency, log_level="warn",
                          command_prefix=["taskset", "-c", ENVOY_CORE])
         self.port = port
@@ -69,8 +105,18 @@ class PinnedEnvoy(Envoy):
     def start(self, timeout: float = 60.0) -> None:
         """Start Envoy and wait for the first 200; records the wall and CPU time it took.
 
-        The CPU time (all of Envoy's threads) is the steadier figure on a busy machine.
+        The CPU time (all of Envoy's threads) is the steadier figure on a busy machine. An
+        ext_proc server is started first and is not part of these figures.
         """
+        try:
+            if self.server is not None:
+                self.server.start()
+            self._start_envoy(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_envoy(self, timeout: float) -> None:
         started = time.monotonic()
         process = self._launch()
         while time.monotonic() - started < timeout:
@@ -81,20 +127,29 @@ class PinnedEnvoy(Envoy):
                 self.load_cpu_seconds = self.cpu_seconds()
                 return
             time.sleep(0.005)
-        self.stop()
         raise RuntimeError(f"Envoy ({self.variant.name}) served no 200 in {timeout} s")
 
+    def stop(self) -> None:
+        """Stop Envoy, then its ext_proc server if it has one."""
+        super().stop()
+        if self.server is not None:
+            self.server.stop()
+
     def cpu_seconds(self) -> float:
-        """User plus system CPU time of the whole process (all threads), from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        """User plus system CPU time of the whole Envoy process (all threads), from /proc."""
+        return _cpu_seconds(self.pid)
 
     def rss_mib(self) -> float:
-        """Resident set size from /proc/<pid>/status, in MiB."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmRSS in /proc status")
+        """Envoy's resident set size, in MiB."""
+        return _rss_mib(self.pid)
+
+    def server_cpu_seconds(self) -> float | None:
+        """CPU time of the ext_proc server process (None without one)."""
+        return None if self.server is None else _cpu_seconds(self.server.pid)
+
+    def server_rss_mib(self) -> float | None:
+        """The ext_proc server's resident set size in MiB (None without one)."""
+        return None if self.server is None else _rss_mib(self.server.pid)
 
     def vm_to_first_callback(self) -> float | None:
         """Seconds from "Base Wasm created" to the filter's first log line, from Envoy's log."""

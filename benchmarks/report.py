@@ -9,11 +9,14 @@ from typing import Any
 _ROWS = (
     ("cpu_us_per_request", "Envoy CPU per request (us)", "{:.2f}"),
     ("added_cpu_us_per_request", "added by the filter (us)", "{:.2f}"),
+    ("server_cpu_us_per_request", "ext_proc server CPU per request (us)", "{:.2f}"),
+    ("total_added_cpu_us_per_request", "added, Envoy + server (us)", "{:.2f}"),
     ("requests_per_second", "requests/s", "{:.0f}"),
     ("p50_ms", "p50 latency (ms)", "{:.3f}"),
     ("p99_ms", "p99 latency (ms)", "{:.3f}"),
     ("rss_mib_concurrency_1", "RSS, concurrency 1 (MiB)", "{:.1f}"),
     ("rss_mib_concurrency_2", "RSS, concurrency 2 (MiB)", "{:.1f}"),
+    ("server_rss_mib", "ext_proc server RSS (MiB)", "{:.1f}"),
     ("load_seconds", "start -> first 200 (s)", "{:.3f}"),
     ("load_cpu_seconds", "Envoy CPU until first 200 (s)", "{:.3f}"),
     ("vm_to_first_callback_seconds", "VM created -> first callback (s)", "{:.3f}"),
@@ -51,7 +54,7 @@ def write_chart(path: Path, variants: dict[str, dict[str, Any]]) -> None:
     import matplotlib.pyplot as plt
 
     panels = (
-        ("added_cpu_us_per_request", "added Envoy CPU per request (us)"),
+        ("total_added_cpu_us_per_request", "added CPU/request, Envoy + server (us)"),
         ("rss_mib_concurrency_1", "Envoy RSS, concurrency 1 (MiB)"),
         ("load_seconds", "start -> first 200 (s)"),
     )
@@ -59,8 +62,8 @@ def write_chart(path: Path, variants: dict[str, dict[str, Any]]) -> None:
     names = list(variants)
     for axis, (key, title) in zip(axes, panels, strict=True):
         values = [float(variants[name].get(key) or 0.0) for name in names]
-        bars = axis.bar(names, values, color=["#999999", "#4477aa", "#ee6677", "#228833"][
-            : len(names)])
+        bars = axis.bar(names, values, color=["#999999", "#4477aa", "#ee6677", "#228833",
+                                            "#ccbb44", "#aa3377"][: len(names)])
         axis.bar_label(bars, fmt="%.2f", fontsize=8)
         axis.set_title(title, fontsize=10)
         axis.tick_params(axis="x", labelrotation=20, labelsize=8)

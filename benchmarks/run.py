@@ -1,8 +1,9 @@
 """Benchmark entry point: ``python benchmarks/run.py [--quick] [--out DIR]``.
 
 Builds the variants (no filter, a C floor filter, the Python filter, an AssemblyScript SDK
-filter), runs each in Envoy (``--concurrency 1``, pinned to core 0; wrk pinned to core 1) in
-interleaved rounds, and prints a table of medians; writes ``results.json`` and ``results.png``.
+filter, and the peers: Envoy's Lua filter and an ext_proc server in Python), runs each in Envoy
+(``--concurrency 1``, pinned to core 0; wrk pinned to core 1) in interleaved rounds, and prints
+a table of medians; writes ``results.json`` and ``results.png``.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def _check_header(envoy: PinnedEnvoy) -> None:
     """Fail early if a filter variant does not do its work (set x-bench)."""
     with urllib.request.urlopen(envoy.url, timeout=5) as response:
         value = response.headers.get("x-bench")
-    if envoy.variant.module is not None and value != "path":
+    if envoy.variant.filtered and value != "path":
         raise RuntimeError(f"{envoy.variant.name}: response has x-bench={value!r}, want 'path'")
 
 
@@ -87,8 +88,10 @@ def _cpu_rounds(variants: list[Variant], plan: Plan, wrk: str, work: Path,
             order = envoys if round_number % 2 == 0 else envoys[::-1]
             for envoy in order:
                 before = envoy.cpu_seconds()
+                server_before = envoy.server_cpu_seconds()
                 result = run_wrk(wrk, envoy.url, plan.seconds)
                 cpu = envoy.cpu_seconds() - before
+                server_after = envoy.server_cpu_seconds()
                 if result.errors:
                     print(f"warning: {envoy.variant.name}: {result.errors} errors in a round",
                           file=sys.stderr)
@@ -97,9 +100,15 @@ def _cpu_rounds(variants: list[Variant], plan: Plan, wrk: str, work: Path,
                 row["requests_per_second"].append(result.requests_per_second)
                 row["p50_ms"].append(result.p50_ms)
                 row["p99_ms"].append(result.p99_ms)
+                if server_before is not None and server_after is not None:
+                    row["server_cpu_us_per_request"].append(
+                        (server_after - server_before) / result.requests * 1e6)
             print(f"round {round_number + 1}/{plan.rounds} done", file=sys.stderr)
         for envoy in envoys:
             figures[envoy.variant.name]["rss_mib_concurrency_1"].append(envoy.rss_mib())
+            server_rss = envoy.server_rss_mib()
+            if server_rss is not None:
+                figures[envoy.variant.name]["server_rss_mib"].append(server_rss)
             started = envoy.vm_to_first_callback()
             if started is not None:
                 figures[envoy.variant.name]["vm_to_first_callback_seconds"].append(started)
@@ -132,7 +141,8 @@ def measure(plan: Plan, out: Path) -> dict[str, Any]:
         variant.name: {key: [] for key in (
             "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
             "load_cpu_seconds",
-            "vm_to_first_callback_seconds", "rss_mib_concurrency_1", "rss_mib_concurrency_2")}
+            "vm_to_first_callback_seconds", "rss_mib_concurrency_1", "rss_mib_concurrency_2",
+            "server_cpu_us_per_request", "server_rss_mib")}
         for variant in variants
     }
     _cpu_rounds(variants, plan, wrk, out / "envoy", figures)
@@ -154,6 +164,8 @@ def measure(plan: Plan, out: Path) -> dict[str, Any]:
     baseline = results["none"]["cpu_us_per_request"]
     for row in results.values():
         row["added_cpu_us_per_request"] = row["cpu_us_per_request"] - baseline
+        row["total_added_cpu_us_per_request"] = (row["added_cpu_us_per_request"]
+                                                 + (row["server_cpu_us_per_request"] or 0.0))
     python = results["python"]
     floor_added = results["c_floor"]["added_cpu_us_per_request"]
     return {

@@ -1,7 +1,8 @@
 """The filter variants under test, built from the files in benchmarks/filters/.
 
 All of them do the same work per request: read ``:path`` from the request headers and set one
-response header (``x-bench``); each logs once when its VM starts, which times the plugin load.
+response header (``x-bench``); each Wasm one logs once when its VM starts, which times the
+plugin load. The peers (``lua``, ``ext_proc``) are Envoy's own filters, see peers.py.
 """
 
 from __future__ import annotations
@@ -15,19 +16,33 @@ from pathlib import Path
 from pywasm_filter.build import build
 from pywasm_filter.wasm import binary
 
-from .setup_tools import ASSEMBLYSCRIPT_DIR, ensure_assemblyscript
+from .setup_tools import (
+    ASSEMBLYSCRIPT_DIR,
+    SetupError,
+    ensure_assemblyscript,
+    ensure_ext_proc_python,
+)
 
 FILTERS = Path(__file__).parent / "filters"
-NAMES = ("none", "c_floor", "python", "assemblyscript")
+NAMES = ("none", "c_floor", "python", "assemblyscript", "lua", "ext_proc")
 VM_STARTED = "bench vm started"
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One configuration of Envoy: no filter, or one Wasm module doing the header work."""
+    """One configuration of Envoy: no filter, one Wasm module or one peer doing the header work.
+
+    ``peer`` names a non-Wasm filter made by peers.py: "lua" or "ext_proc".
+    """
 
     name: str
     module: Path | None
+    peer: str | None = None
+
+    @property
+    def filtered(self) -> bool:
+        """Whether a filter does the header work (every variant but "none")."""
+        return self.module is not None or self.peer is not None
 
     def sizes(self) -> dict[str, int]:
         """File, code section and data section sizes of the module (empty without one)."""
@@ -77,4 +92,11 @@ def build_variants(out: Path) -> tuple[list[Variant], list[str]]:
         notes.append("assemblyscript: not built (needs node and npm, or asc failed)")
     else:
         variants.append(Variant("assemblyscript", assemblyscript))
+    variants.append(Variant("lua", None, peer="lua"))
+    try:
+        ensure_ext_proc_python()
+    except SetupError as error:
+        notes.append(f"ext_proc: not run ({str(error).splitlines()[0]})")
+    else:
+        variants.append(Variant("ext_proc", None, peer="ext_proc"))
     return variants, notes
