@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pywasm_filter.envoy import terminate
+
 from .setup_tools import ensure_ext_proc_python
 
 FILTERS = Path(__file__).parent / "filters"
@@ -94,11 +96,4 @@ class ExtProcServer:
 
     def stop(self) -> None:
         """Terminate the server (kill it if it does not exit in 10 s)."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        terminate(self._process)

@@ -390,14 +390,7 @@ class Envoy:
 
     def stop(self) -> None:
         """Stop Envoy (SIGTERM, then SIGKILL after 10 s)."""
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        terminate(self._process)
 
     def __enter__(self) -> Self:
         self.start()
@@ -410,3 +403,15 @@ class Envoy:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def terminate(process: subprocess.Popen[bytes] | None, grace: float = 10) -> None:
+    """Stop ``process`` if it still runs: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
