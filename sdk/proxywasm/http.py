@@ -25,7 +25,10 @@ _RESPONSE = StreamType.HTTP_RESPONSE
 
 
 def _lowered(pairs: list[tuple[str, _Value]]) -> list[tuple[str, _Value]]:
-    """Header names lowercased, as Envoy gives them (Nginx WasmX keeps the client's case)."""
+    """Header names lowercased, as Envoy gives them, where a target host (Nginx WasmX) keeps
+    the client's case; else ``pairs`` as they are."""
+    if not _targets.lower_header_names:
+        return pairs
     return [(name.lower(), value) for name, value in pairs]
 
 
@@ -61,13 +64,11 @@ class HttpContext(Context):
 
     def get_http_request_headers(self) -> list[tuple[str, str]]:
         """Return all request headers as (name, value) pairs."""
-        pairs = _host.get_header_map_pairs(_REQUEST_HEADERS)
-        return _lowered(pairs) if _targets.lower_header_names else pairs
+        return _lowered(_host.get_header_map_pairs(_REQUEST_HEADERS))
 
     def get_http_request_headers_bytes(self) -> list[tuple[str, bytes]]:
         """Return all request headers with raw byte values."""
-        pairs = _host.get_header_map_pairs_bytes(_REQUEST_HEADERS)
-        return _lowered(pairs) if _targets.lower_header_names else pairs
+        return _lowered(_host.get_header_map_pairs_bytes(_REQUEST_HEADERS))
 
     def set_http_request_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all request headers."""
@@ -203,13 +204,11 @@ class HttpContext(Context):
 
     def get_http_response_headers(self) -> list[tuple[str, str]]:
         """Return all response headers as (name, value) pairs."""
-        pairs = _host.get_header_map_pairs(_RESPONSE_HEADERS)
-        return _lowered(pairs) if _targets.lower_header_names else pairs
+        return _lowered(_host.get_header_map_pairs(_RESPONSE_HEADERS))
 
     def get_http_response_headers_bytes(self) -> list[tuple[str, bytes]]:
         """Return all response headers with raw byte values."""
-        pairs = _host.get_header_map_pairs_bytes(_RESPONSE_HEADERS)
-        return _lowered(pairs) if _targets.lower_header_names else pairs
+        return _lowered(_host.get_header_map_pairs_bytes(_RESPONSE_HEADERS))
 
     def set_http_response_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all response headers."""
