@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from proxywasm._targets import UNLINKED_STATUS
+from proxywasm.testing.interfaces import host_function
 
 from . import compat
 from .abi import ENV, HOST_FUNCTIONS, HOSTS, Host, Signature
@@ -42,12 +43,6 @@ _TOLERANT_SDK_FUNCTIONS = frozenset({"_close", "refresh_level"})
 # status message).
 _IMPLIES = {"proxy_grpc_call": "proxy_get_status", "proxy_grpc_stream": "proxy_get_status"}
 # `_proxywasm` functions that reach another host function than `proxy_<name>`.
-_C_FUNCTION_IMPORTS = {
-    "get_header_map_pairs_bytes": "proxy_get_header_map_pairs",
-    "get_header_map_value_bytes": "proxy_get_header_map_value",
-}
-
-
 class HostTargetError(PywasmFilterError):
     """A host named with --hosts cannot run the filter; the message lists each use and line."""
 
@@ -88,12 +83,6 @@ class Plan:
                   for name, reason in sorted(self.unavailable.items()))]
 
 
-def import_name(c_function: str) -> str | None:
-    """The host function a ``_proxywasm`` function calls, or None (e.g. set_error_factory)."""
-    name = _C_FUNCTION_IMPORTS.get(c_function, f"proxy_{c_function}")
-    return name if name in HOST_FUNCTIONS else None
-
-
 @functools.cache
 def _sdk_reach() -> dict[str, frozenset[str]]:
     """SDK function or method name -> the host functions it reaches, not counting what the
@@ -108,7 +97,7 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
                 continue
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Attribute) and getattr(inner.value, "id", "") == "_host":
-                    function = import_name(inner.attr)
+                    function = host_function(inner.attr)
                     if function:
                         direct[node.name].add(function)
                 elif isinstance(inner, ast.Call):

@@ -227,3 +227,16 @@ WASMX = HostInterface("wasmx", "Nginx WasmX", _table(_ENV_COMMON + _ENV_WASMX + 
              frozenset({HEADER_NAMES_KEEP_CASE, INCREMENT_COUNTERS_ONLY}))
 HOSTS: tuple[HostInterface, ...] = (ENVOY, WASMX)
 HOSTS_BY_KEY = {host.key: host for host in HOSTS}
+
+# ``_proxywasm`` functions whose name is not their host function's.
+_RENAMED = {
+    "get_header_map_pairs_bytes": "proxy_get_header_map_pairs",
+    "get_header_map_value_bytes": "proxy_get_header_map_value",
+}
+_ABI_FUNCTIONS = frozenset(name for module, name in ENVOY.functions if module == ENV)
+
+
+def host_function(c_function: str) -> str | None:
+    """The env host function a ``_proxywasm`` function calls, or None (e.g. set_error_factory)."""
+    name = _RENAMED.get(c_function, f"proxy_{c_function}")
+    return name if name in _ABI_FUNCTIONS else None

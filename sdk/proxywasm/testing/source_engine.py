@@ -19,7 +19,7 @@ from typing import TextIO
 from .. import _dispatch, _host, _targets, errors
 from ..types import LogLevel, Status
 from .guards import guarded
-from .interfaces import ENV
+from .interfaces import ENV, host_function
 from .profiles import MISSING_FUNCTION, STUB_TRAP
 from .state import HostState, HostStatusError, Pairs, log_text
 
@@ -35,17 +35,6 @@ _ABSENT: dict[str, frozenset[Status]] = {
     "dequeue_shared_queue": frozenset({Status.EMPTY}),
     "call_foreign_function": frozenset({Status.NOT_FOUND}),
 }
-# Methods of the stand-in that are no host calls.
-_NOT_HOST_CALLS = frozenset({"set_error_factory", "set_inherited_callbacks"})
-
-
-def _host_function(method: str) -> str:
-    """The ``proxy_*`` host function a method of the stand-in calls."""
-    if method.startswith("get_header_map_"):
-        method = method.removesuffix("_bytes")
-    return f"proxy_{method}"
-
-
 def _text(value: str | bytes) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "surrogateescape")
@@ -90,9 +79,10 @@ class EmulatedHostModule:
         interface = state.profile.interface
         if interface is None:
             return
-        for method in [name for name in vars(EmulatedHostModule)
-                       if not name.startswith("_") and name not in _NOT_HOST_CALLS]:
-            name = _host_function(method)
+        for method in vars(EmulatedHostModule):
+            name = host_function(method)
+            if name is None:
+                continue
             function = interface.functions.get((ENV, name))
             if function is None:
                 setattr(self, method, self._trap(MISSING_FUNCTION.format(module=ENV, name=name)))
@@ -388,7 +378,7 @@ def _link_like_a_build(module: EmulatedHostModule, path: Path) -> None:
     plan = linking.plan(path)
     _targets.configure(plan.quirks, plan.unavailable)
     for method in dir(module):
-        function = linking.import_name(method) if not method.startswith("_") else None
+        function = host_function(method)
         if function in plan.unavailable:
             setattr(module, method, _unlinked(module, function))
 
