@@ -373,6 +373,13 @@ class Envoy:
         """Everything Envoy has logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_for_log(self, text: str, timeout: float = 5) -> str:
+        """Envoy's log once it holds ``text``, or as it is after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in (logs := self.logs()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return logs
+
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of Envoy's log, for error messages."""
         return "\n".join(self.logs().splitlines()[-lines:])

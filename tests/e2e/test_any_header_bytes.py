@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -106,9 +105,6 @@ def test_odd_header_bytes_are_logged_escaped(examples_envoy: tuple[Envoy, dict[s
                                              ) -> None:
     envoy, ports = examples_envoy
     raw_get(ports["http_headers"], b"")
-    deadline = time.monotonic() + 5
-    while "-> user-agent: cu\\xffrl" not in envoy.logs() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    logs = envoy.logs()
+    logs = envoy.wait_for_log("-> user-agent: cu\\xffrl")
     assert "-> user-agent: cu\\xffrl" in logs
     assert "-> x-odd: \\xfe\\xff\\x80 \\xc3(" in logs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,10 +40,7 @@ def test_queue_carries_items_from_one_plugin_to_another(
     with run_envoy(producer, collector) as envoy:
         for path in ("/a", "/b", "/c"):
             assert get(envoy.url + path).status == 200
-        deadline = time.monotonic() + 5
-        while "collected #3" not in envoy.logs() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        logs = envoy.logs()
+        logs = envoy.wait_for_log("collected #3")
     assert "collected #1: GET /a" in logs
     assert "collected #2: GET /b" in logs
     assert "collected #3: GET /c" in logs
