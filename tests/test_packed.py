@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import lzma
 import random
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,9 +52,11 @@ def decoder() -> Decoder:
     return Decoder()
 
 
-def _deflate(data: bytes, level: int, strategy: int) -> bytes:
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -15, 9, strategy)
-    return compressor.compress(data) + compressor.flush()
+def _lzma(data: bytes, preset: int, lc: int, lp: int, pb: int) -> bytes:
+    """`data` in runtime/expand.c's format, with LZMA settings other than the build's."""
+    header = bytes([lc + 9 * lp + 45 * pb]) + len(data).to_bytes(4, "little")
+    filters = [{"id": lzma.FILTER_LZMA1, "preset": preset, "lc": lc, "lp": lp, "pb": pb}]
+    return header + lzma.compress(data, format=lzma.FORMAT_RAW, filters=filters)
 
 
 def _memory_like(seed: int) -> bytes:
@@ -72,15 +74,19 @@ def _memory_like(seed: int) -> bytes:
     return b"".join(parts)
 
 
-@pytest.mark.parametrize("level", [0, 1, 6, 9])
-@pytest.mark.parametrize(
-    "strategy", [zlib.Z_DEFAULT_STRATEGY, zlib.Z_FIXED, zlib.Z_HUFFMAN_ONLY, zlib.Z_RLE])
-def test_decoder_restores_what_zlib_compressed(decoder: Decoder, level: int,
-                                               strategy: int) -> None:
+@pytest.mark.parametrize("preset", [0, 6, 9 | lzma.PRESET_EXTREME])
+@pytest.mark.parametrize(("lc", "lp", "pb"), [(0, 0, 0), (2, 0, 4), (0, 2, 2), (1, 1, 3)])
+def test_decoder_restores_what_lzma_compressed(decoder: Decoder, preset: int, lc: int, lp: int,
+                                               pb: int) -> None:
     for seed in range(8):
         data = _memory_like(seed)
-        written = decoder.run(_deflate(data, level, strategy), len(data))
+        written = decoder.run(_lzma(data, preset, lc, lp, pb), len(data))
         assert written == data + bytes(16), f"seed {seed}"
+
+
+def test_settings_beyond_the_scratch_area_trap(decoder: Decoder) -> None:
+    with pytest.raises(Trap):
+        decoder.run(_lzma(b"some data" * 50, 6, 3, 0, 2), 450)
 
 
 def test_build_compresses_the_snapshot_by_default(decoder: Decoder) -> None:
@@ -88,9 +94,16 @@ def test_build_compresses_the_snapshot_by_default(decoder: Decoder) -> None:
     assert decoder.run(packed.compress(data), len(data)) == data + bytes(16)
 
 
-def test_damaged_stream_traps(decoder: Decoder) -> None:
+@pytest.mark.parametrize("damage", [
+    lambda stream: stream[:len(stream) // 2],
+    lambda stream: stream[:5] + b"\x01" + stream[6:],
+    lambda stream: stream[:1] + (10**6).to_bytes(4, "little") + stream[5:],
+    lambda stream: stream[:40] + bytes(b ^ 0x5A for b in stream[40:]),
+], ids=["truncated", "bad-first-byte", "size-too-large", "garbled"])
+def test_damaged_stream_traps(decoder: Decoder, damage: Callable[[bytes], bytes]) -> None:
+    data = _memory_like(3) + bytes(range(256)) * 8
     with pytest.raises(Trap):
-        decoder.run(b"\xff" * 64, 1000)
+        decoder.run(damage(packed.compress(data)), len(data))
 
 
 def test_a_built_modules_vm_starts_with_the_snapshots_memory(
