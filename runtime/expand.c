@@ -26,6 +26,9 @@
 #define PROB_INIT 1024   /* probability 1/2 in 11 bits */
 #define HEADER 5
 
+/* Eight bytes read at once, at any address: zero runs are scanned a word at a time. */
+typedef uint64_t __attribute__((aligned(1), may_alias)) unaligned_word;
+
 /* How the length of a match is coded: a choice between 8 short, 8 middle and 256 long. */
 struct lengths {
     uint16_t choice, choice2, low[16][8], mid[16][8], high[256];
@@ -227,11 +230,15 @@ void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct model 
         length += 2;
         if (rep0 >= position || length > (uint32_t)(end - out)) __builtin_trap();
         const uint8_t *from = out - rep0 - 1;
-        if (rep0 == 0 && *from == 0 && out + length <= dirty) { /* zeros: there */
-            out += length;
-            continue;
+        uint32_t k = 0;
+        if (out + length <= dirty) { /* a leading run of zeros is there: read, not written */
+            uint32_t period = rep0 + 1 < length ? rep0 + 1 : length;
+            while (k + 8 <= period && *(const unaligned_word *)(from + k) == 0) k += 8;
+            while (k < period && from[k] == 0) k++;
+            if (k == period) k = length; /* a copy of zeros is all zeros */
+            out += k;
         }
-        for (uint32_t k = 0; k < length; k++) PUT(from[k]);
+        for (; k < length; k++) PUT(from[k]);
     }
     if (out != end) __builtin_trap();
     /* What is left of the stream past the expanded bytes, and the model, become zeros. */
