@@ -355,7 +355,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="route to http://HOST:PORT instead of a direct response")
     envoy.add_argument("--module-path", type=Path,
                        help="path of the module where Envoy runs (default: this file's path)")
-    envoy.set_defaults(run=_command_envoy)
+    envoy.set_defaults(handle=_command_envoy)
 
     istio = targets.add_parser("istio", help="an Istio WasmPlugin resource")
     common(istio, "the .wasm module (file:// url) or an image REF (oci:// url)")
@@ -374,7 +374,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     istio.add_argument("--type", default="HTTP", choices=ISTIO_TYPES)
     istio.add_argument("--plain-http", action="store_true",
                        help="speak plain HTTP to the registry when reading an image's digest")
-    istio.set_defaults(run=_command_istio)
+    istio.set_defaults(handle=_command_istio)
 
     wasmx = targets.add_parser("wasmx", help="an nginx.conf for Nginx (Kong) WasmX, or a snippet")
     common(wasmx, "the .wasm module")
@@ -401,5 +401,5 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     wasmx.add_argument("--shm-size", default="1m", help="size of each shm zone (default 1m)")
     wasmx.add_argument("--module-path", type=Path,
                        help="path of the module where nginx runs (default: this file's path)")
-    wasmx.set_defaults(run=_command_wasmx)
+    wasmx.set_defaults(handle=_command_wasmx)
 

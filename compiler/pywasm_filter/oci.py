@@ -404,11 +404,11 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     push_command.add_argument("--root-id", action="append", default=[],
                               help="root id recorded in the oci variant's config (repeatable)")
     push_command.add_argument("--plain-http", action="store_true", help=plain_help)
-    push_command.set_defaults(run=_command_push)
+    push_command.set_defaults(handle=_command_push)
 
     pull_command = commands.add_parser("pull", help="pull a .wasm module from an OCI registry")
     pull_command.add_argument("reference", help="REGISTRY/REPOSITORY:TAG or ...@sha256:DIGEST")
     pull_command.add_argument("-o", "--output", type=Path, required=True,
                               help="where to write the module")
     pull_command.add_argument("--plain-http", action="store_true", help=plain_help)
-    pull_command.set_defaults(run=_command_pull)
+    pull_command.set_defaults(handle=_command_pull)
