@@ -6,12 +6,11 @@ import argparse
 import sys
 
 from . import deploy, oci
-from . import run as run_command
-from .commands import Command, build, init, serve
+from .commands import Command, build, init, run, serve
 from .errors import PywasmFilterError
 
 # In the order `pywasm-filter --help` lists them.
-COMMANDS: tuple[Command, ...] = (init, build, serve)
+COMMANDS: tuple[Command, ...] = (init, build, serve, run)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,9 +21,6 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands).set_defaults(handle=command.handle)
-    run = commands.add_parser("run", help="drive one request through a filter in the emulator")
-    run_command.add_arguments(run)
-    run.set_defaults(handle=run_command.main)
     oci.add_commands(commands)
     deploy.add_commands(commands)
     return parser
