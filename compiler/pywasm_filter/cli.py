@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import deploy, oci
-from .commands import Command, build, init, run, serve
+from . import deploy
+from .commands import Command, build, init, pull, push, run, serve
 from .errors import PywasmFilterError
 
 # In the order `pywasm-filter --help` lists them.
-COMMANDS: tuple[Command, ...] = (init, build, serve, run)
+COMMANDS: tuple[Command, ...] = (init, build, serve, run, push, pull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +21,6 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands).set_defaults(handle=command.handle)
-    oci.add_commands(commands)
     deploy.add_commands(commands)
     return parser
 
