@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import deploy
-from .commands import Command, build, init, pull, push, run, serve
+from .commands import Command, build, deploy, init, pull, push, run, serve
 from .errors import PywasmFilterError
 
 # In the order `pywasm-filter --help` lists them.
-COMMANDS: tuple[Command, ...] = (init, build, serve, run, push, pull)
+COMMANDS: tuple[Command, ...] = (init, build, serve, run, push, pull, deploy)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +20,6 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
         command.add_parser(commands).set_defaults(handle=command.handle)
-    deploy.add_commands(commands)
     return parser
 
 
