@@ -41,11 +41,9 @@ def _function(name: str, function: object) -> str:
     return f"- `{name}{signature}`" + (f": {summary}" if summary else "")
 
 
-def _bound_method(name: str, method: MethodType | staticmethod[..., object], summary: str,
-                  self_first: bool = True) -> str:
-    """A ``hostcalls`` function made a method (``staticmethod`` or ``hostcalls.method``), shown
-    as the ``def`` it stands for (``self`` first in a class) with the docstring written under
-    its assignment."""
+def _bound_method(name: str, method: MethodType, summary: str, self_first: bool = True) -> str:
+    """A function with its first argument bound (``hostcalls.method``), shown as the ``def`` it
+    stands for (``self`` first in a class) with the docstring written under its assignment."""
     signature = str(inspect.signature(method)).replace("'", "")
     if self_first:
         signature = "(self" + (", " if signature[1] != ")" else "") + signature[1:]
@@ -80,7 +78,7 @@ def _class(name: str, cls: type) -> list[str]:
             continue
         if inspect.isfunction(value):
             lines.append(_function(attribute, value))
-        elif isinstance(value, MethodType | staticmethod):
+        elif isinstance(value, MethodType):
             lines.append(_bound_method(attribute, value, attribute_docs[attribute]))
         elif inspect.ismemberdescriptor(value):
             kind = cls.__annotations__.get(attribute, "attribute")

@@ -9,8 +9,8 @@ from .types import BufferType, MapType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Sequence
-    from datetime import timedelta
+    from collections.abc import Awaitable, Callable, Sequence
+    from datetime import datetime, timedelta
 
     from .http import HttpContext
     from .stream import StreamContext
@@ -45,41 +45,53 @@ class Context:
 
     # Time and properties
 
-    get_current_time = staticmethod(hostcalls.get_current_time)
-    """Return the host's wall-clock time as an aware UTC datetime."""
+    def get_current_time(self) -> datetime:
+        """Return the host's wall-clock time as an aware UTC datetime."""
+        return hostcalls.get_current_time()
 
-    get_property = staticmethod(hostcalls.get_property)
-    """Return the host property at ``path`` (e.g. ``["request", "path"]``), or None."""
+    def get_property(self, path: Sequence[str]) -> bytes | None:
+        """Return the host property at ``path`` (e.g. ``["request", "path"]``), or None."""
+        return hostcalls.get_property(path)
 
-    set_property = staticmethod(hostcalls.set_property)
-    """Set the host property at ``path``; None sets it empty."""
+    def set_property(self, path: Sequence[str], value: bytes | None) -> None:
+        """Set the host property at ``path``; None sets it empty."""
+        hostcalls.set_property(path, value)
 
     # Shared data and queues
 
-    get_shared_data = staticmethod(hostcalls.get_shared_data)
-    """Return ``(value, cas)`` for ``key`` in the VM-wide store, or ``(None, None)``."""
+    def get_shared_data(self, key: str) -> tuple[bytes | None, int | None]:
+        """Return ``(value, cas)`` for ``key`` in the VM-wide store, or ``(None, None)``."""
+        return hostcalls.get_shared_data(key)
 
-    set_shared_data = staticmethod(hostcalls.set_shared_data)
-    """Store ``value`` under ``key``; with ``cas``, raise CasMismatchError if it changed."""
+    def set_shared_data(self, key: str, value: bytes | None, cas: int | None = None) -> None:
+        """Store ``value`` under ``key``; with ``cas``, raise CasMismatchError if it changed."""
+        hostcalls.set_shared_data(key, value, cas)
 
     def remove_shared_data(self, key: str, cas: int | None = None) -> None:
         """Remove ``key``'s value (Envoy keeps the key with an empty value)."""
         hostcalls.set_shared_data(key, None, cas)
 
-    update_shared_data = staticmethod(hostcalls.update_shared_data)
-    """Read-modify-write ``key``, retrying on CAS mismatch; returns the stored value."""
+    def update_shared_data(
+        self, key: str, update: Callable[[bytes | None], bytes], attempts: int = 16
+    ) -> bytes:
+        """Read-modify-write ``key``, retrying on CAS mismatch; returns the stored value."""
+        return hostcalls.update_shared_data(key, update, attempts)
 
-    register_shared_queue = staticmethod(hostcalls.register_shared_queue)
-    """Create (or find) this VM's queue ``name`` and return its id."""
+    def register_shared_queue(self, name: str) -> int:
+        """Create (or find) this VM's queue ``name`` and return its id."""
+        return hostcalls.register_shared_queue(name)
 
-    resolve_shared_queue = staticmethod(hostcalls.resolve_shared_queue)
-    """Return the id of queue ``name`` of VM ``vm_id``, or None if it does not exist."""
+    def resolve_shared_queue(self, vm_id: str, name: str) -> int | None:
+        """Return the id of queue ``name`` of VM ``vm_id``, or None if it does not exist."""
+        return hostcalls.resolve_shared_queue(vm_id, name)
 
-    dequeue_shared_queue = staticmethod(hostcalls.dequeue_shared_queue)
-    """Pop the oldest item of a queue, or return None if it is empty."""
+    def dequeue_shared_queue(self, queue_id: int) -> bytes | None:
+        """Pop the oldest item of a queue, or return None if it is empty."""
+        return hostcalls.dequeue_shared_queue(queue_id)
 
-    enqueue_shared_queue = staticmethod(hostcalls.enqueue_shared_queue)
-    """Push ``value`` onto a queue; the root contexts watching it get ``on_queue_ready``."""
+    def enqueue_shared_queue(self, queue_id: int, value: bytes | None) -> None:
+        """Push ``value`` onto a queue; the root contexts watching it get ``on_queue_ready``."""
+        hostcalls.enqueue_shared_queue(queue_id, value)
 
     # HTTP calls
 
@@ -251,8 +263,9 @@ class Context:
     def on_grpc_stream_close(self, token_id: int, status_code: int) -> None:
         """Called when a gRPC stream ends, with its gRPC status code."""
 
-    get_grpc_status = staticmethod(hostcalls.get_grpc_status)
-    """Return the status code and message of the gRPC call or stream being reported."""
+    def get_grpc_status(self) -> tuple[int, str | None]:
+        """Return the status code and message of the gRPC call or stream being reported."""
+        return hostcalls.get_grpc_status()
 
     # Foreign functions and lifecycle
 
@@ -262,15 +275,17 @@ class Context:
     get_foreign_function_arguments = method(_FOREIGN_ARGUMENTS, hostcalls.get_buffer)
     """Return (part of) the arguments of the foreign function being called, or None."""
 
-    call_foreign_function = staticmethod(hostcalls.call_foreign_function)
-    """Call a host-specific function (e.g. Envoy's ``compress``) and return its result."""
+    def call_foreign_function(self, function_name: str, arguments: bytes | None) -> bytes | None:
+        """Call a host-specific function (e.g. Envoy's ``compress``) and return its result."""
+        return hostcalls.call_foreign_function(function_name, arguments)
 
     def on_done(self) -> bool:
         """Called when the host is done with this context; return False to finish later."""
         return True
 
-    done = staticmethod(hostcalls.done)
-    """Finish a context whose ``on_done`` returned False."""
+    def done(self) -> None:
+        """Finish a context whose ``on_done`` returned False."""
+        hostcalls.done()
 
 
 class RootContext(Context):
@@ -292,8 +307,9 @@ class RootContext(Context):
         """Return the plugin configuration (in ``on_configure``), or None."""
         return hostcalls.get_buffer(BufferType.PLUGIN_CONFIGURATION)
 
-    set_tick_period = staticmethod(hostcalls.set_tick_period)
-    """Call ``on_tick`` every ``period`` (millisecond precision; zero stops the timer)."""
+    def set_tick_period(self, period: timedelta) -> None:
+        """Call ``on_tick`` every ``period`` (millisecond precision; zero stops the timer)."""
+        hostcalls.set_tick_period(period)
 
     def on_tick(self) -> Awaitable[None] | None:
         """Called every tick period set with ``set_tick_period``."""

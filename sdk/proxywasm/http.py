@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import _host, _log, _registry, hostcalls
 from .context import Context
 from .hostcalls import method
-from .types import Action, BufferType, MapType, StreamType
+from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -283,8 +283,14 @@ class HttpContext(Context):
         """Answer the request locally with ``status_code``; then return PAUSE from the callback."""
         hostcalls.send_http_response(status_code, headers, body)
 
-    send_grpc_response = staticmethod(hostcalls.send_grpc_response)
-    """Answer a gRPC request locally with ``grpc_status``; then return PAUSE."""
+    def send_grpc_response(
+        self,
+        grpc_status: GrpcStatusCode,
+        grpc_status_message: str | None = None,
+        custom_metadata: Sequence[tuple[str, bytes]] = (),
+    ) -> None:
+        """Answer a gRPC request locally with ``grpc_status``; then return PAUSE."""
+        hostcalls.send_grpc_response(grpc_status, grpc_status_message, custom_metadata)
 
     def on_log(self) -> None:
         """Called when the host writes the access log; request and response headers are readable."""
