@@ -134,6 +134,20 @@ def test_http_header_helpers(host: FakeHost) -> None:
     assert context.get_http_response_trailers_bytes() == [("t", b"v"), ("u", b"w")]
 
 
+def test_context_methods_take_keywords_and_subclasses_extend_them(host: FakeHost) -> None:
+    class Tagging(HttpContext):
+        def set_http_response_header(self, name: str, value: str | None) -> None:
+            super().set_http_response_header(name, None if value is None else f"[{value}]")
+
+    host.maps[REQUEST] = [(":path", "/x")]
+    context = Tagging(2, 1)
+    assert context.get_http_request_header(name=":path") == "/x"
+    assert context.get_http_request_body(start=0, max_size=1) is None
+    context.set_http_response_header(name="x", value="y")
+    assert host.maps[MapType.HTTP_RESPONSE_HEADERS] == [("x", "[y]")]
+    assert context.get_property(path=["request", "path"]) is None
+
+
 def test_body_and_local_responses(host: FakeHost) -> None:
     host.buffers[0] = b"hello world"
     context = HttpContext(2, 1)
