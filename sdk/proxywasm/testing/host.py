@@ -61,6 +61,26 @@ class HostOptions(TypedDict, total=False):
     proxy: ProxyState | None
     foreign_functions: Mapping[str, ForeignFunction] | None
     host: str | HostProfile
+    link: LinkPlan | None
+
+
+class LinkPlan(Protocol):
+    """How a build links the filter, for the source engine to behave as that module does.
+
+    ``pywasm_filter.linking.plan(path)`` gives one (the pytest plugin passes it); without one,
+    every host call is available and the SDK adapts to no host's quirks.
+    """
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        """The target hosts' behaviours the SDK adapts to (``proxywasm._targets``)."""
+        ...
+
+    @property
+    def unavailable(self) -> Mapping[str, str]:
+        """Host function name -> why the module leaves it out (calling it raises
+        HostCallUnavailableError with that reason)."""
+        ...
 
 
 class FilterError(AssertionError):
@@ -93,6 +113,7 @@ class Host:
         vm_configuration = options.get("vm_configuration")
         time = options.get("time")
         self.path = Path(path)
+        self._link = options.get("link")
         self.raise_filter_errors = options.get("raise_filter_errors", True)
         self.profile = host_profile(options.get("host", "envoy"))
         """Which proxy this host plays (Envoy by default); see ``proxywasm.testing.wasmx``."""
@@ -123,7 +144,7 @@ class Host:
         if engine == "source":
             from .source_engine import SourceEngine
 
-            return SourceEngine(self.path, self.state)
+            return SourceEngine(self.path, self.state, self._link)
         if engine == "wasm":
             from .wasm_engine import WasmEngine
 
@@ -136,7 +157,12 @@ class Host:
 
     @classmethod
     def from_source(cls, path: Path | str, **options: Unpack[HostOptions]) -> Host:
-        """Run the filter's Python source in this interpreter (fast; breakpoints work)."""
+        """Run the filter's Python source in this interpreter (fast; breakpoints work).
+
+        Every host call is available unless ``link=`` gives a build's plan
+        (``pywasm_filter.linking.plan(path)``; the ``proxywasm_host`` fixture passes it): then
+        the calls that build leaves out raise HostCallUnavailableError, as in the module.
+        """
         return cls(path, "source", **options)
 
     @classmethod
