@@ -21,7 +21,8 @@ from ..types import LogLevel, Status
 from .guards import guarded
 from .interfaces import ENV, host_function
 from .profiles import MISSING_FUNCTION, STUB_TRAP
-from .state import HostState, HostStatusError, Pairs, log_text
+from .records import HostStatusError, Pairs, log_text
+from .state import HostState
 
 if TYPE_CHECKING:
     from .host import LinkPlan
