@@ -9,9 +9,9 @@ Development only: this package is never bundled into a module.
 
 from __future__ import annotations
 
+from .contexts import ProxyState
 from .foreign import ENVOY_FOREIGN_FUNCTIONS, envoy_compress, envoy_uncompress
 from .host import FilterError, Host, HostOptions
-from .host_root import ProxyState
 from .interfaces import WASMX, HostFunction, HostInterface
 from .profiles import (
     ENVOY,

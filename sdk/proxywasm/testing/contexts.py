@@ -1,14 +1,18 @@
-"""What the emulated proxy keeps per context: HTTP streams and TCP connections, each direction
-an object (its data, what was passed on, whether the filter holds it), callback-scoped scratch
-data, and the work deferred until the current callback returns."""
+"""What the emulated proxy keeps: per context, HTTP streams and TCP connections, each direction
+an object (its data, what was passed on, whether the filter holds it); callback-scoped scratch
+data; the work deferred until the current callback returns; what the VMs of a proxy share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum, auto
+from typing import TYPE_CHECKING
 
 from ..types import BufferType, MapType, StreamType
 from .records import LocalResponse, Pairs
+
+if TYPE_CHECKING:
+    from .host_root import RootSemantics
 
 
 @dataclass
@@ -151,3 +155,36 @@ class Event:
     kind: EventKind
     context_id: int
     value: int = 0
+
+
+@dataclass
+class Queue:
+    """A shared queue: its items, and the plugin told when items arrive."""
+
+    vm_id: str
+    name: str
+    items: list[bytes] = field(default_factory=list)
+    owner: RootSemantics | None = None
+    owner_context: int = 0
+
+
+class ProxyState:
+    """What the VMs of one proxy share, as Envoy keeps it: shared data and queues by VM id.
+
+    Each ``Host`` is one VM; hosts given the same ``ProxyState`` see each other's shared data
+    (if their VM ids match) and queues, like plugins or worker threads of one Envoy.
+    """
+
+    def __init__(self) -> None:
+        self.shared_data: dict[str, dict[str, tuple[bytes, int]]] = {}
+        self.queues: dict[int, Queue] = {}
+        self.queue_ids: dict[tuple[str, str], int] = {}
+        self.races: dict[tuple[str, str], bytes] = {}
+        self.vms: list[RootSemantics] = []
+        self._next_cas = 1
+
+    def next_cas(self) -> int:
+        """A new CAS value (never 0, which means "no check")."""
+        cas = self._next_cas
+        self._next_cas = self._next_cas % 0xFFFFFFFF + 1
+        return cas

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
 from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType
-from .contexts import Event, EventKind, HttpStreamState, Scratch, TcpState
-from .host_root import ProxyState
+from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
 from .local_reply import local_reply
 from .profiles import HostProfile, HostTrap, UnsupportedByHostError, host_profile
 from .records import (

@@ -1,16 +1,17 @@
-"""The VM-wide host calls and their state: logging, time, timers, contexts, callback-scoped
-buffers and maps, callouts, shared data and queues (shared by the VMs of one proxy), metrics,
-properties and foreign functions. ``HttpSemantics`` and ``TcpSemantics`` add the calls that act
-on a stream or a connection; ``state.RootSemantics`` is all three."""
+"""The VM-wide host calls and the emulated proxy's state: logging, time, timers, contexts,
+callback-scoped buffers and maps, metrics, properties and foreign functions. The other
+semantics (``host_http``, ``host_tcp``, ``host_callouts``, ``host_shared``) extend it with the
+calls that act on a stream, a connection, an upstream or shared state; ``state.HostState`` is
+all of them. Calls on a stream or connection reach them through the ``_context_*``,
+``_resuming`` and ``_closing`` hooks, each answered by the semantics that owns the type."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from ..types import BufferType, LogLevel, MapType, MetricType, Status
-from .contexts import Event, EventKind, HttpStreamState, Scratch, TcpState
-from .profiles import ENVOY, HostProfile, HostTrap, resolves
+from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
+from .profiles import ENVOY, HostProfile, HostTrap
 from .records import (
     ForeignFunction,
     GrpcCall,
@@ -26,7 +27,6 @@ from .records import (
     wire_bytes,
 )
 
-_CALLOUT_HEADERS = (":method", ":path", ":authority")
 _SCRATCH_MAPS = frozenset({
     MapType.GRPC_CALL_INITIAL_METADATA,
     MapType.GRPC_CALL_TRAILING_METADATA,
@@ -46,39 +46,6 @@ _SCRATCH_BUFFERS = frozenset({
 def _as_i64(value: int) -> int:
     value &= 0xFFFFFFFFFFFFFFFF
     return value - (1 << 64) if value >= 1 << 63 else value
-
-
-@dataclass
-class Queue:
-    """A shared queue: its items, and the plugin told when items arrive."""
-
-    vm_id: str
-    name: str
-    items: list[bytes] = field(default_factory=list)
-    owner: RootSemantics | None = None
-    owner_context: int = 0
-
-
-class ProxyState:
-    """What the VMs of one proxy share, as Envoy keeps it: shared data and queues by VM id.
-
-    Each ``Host`` is one VM; hosts given the same ``ProxyState`` see each other's shared data
-    (if their VM ids match) and queues, like plugins or worker threads of one Envoy.
-    """
-
-    def __init__(self) -> None:
-        self.shared_data: dict[str, dict[str, tuple[bytes, int]]] = {}
-        self.queues: dict[int, Queue] = {}
-        self.queue_ids: dict[tuple[str, str], int] = {}
-        self.races: dict[tuple[str, str], bytes] = {}
-        self.vms: list[RootSemantics] = []
-        self._next_cas = 1
-
-    def next_cas(self) -> int:
-        """A new CAS value (never 0, which means "no check")."""
-        cas = self._next_cas
-        self._next_cas = self._next_cas % 0xFFFFFFFF + 1
-        return cas
 
 
 class RootSemantics:
@@ -261,171 +228,6 @@ class RootSemantics:
     def get_status(self) -> tuple[int, bytes]:
         """proxy_get_status: the status of the gRPC call or stream being reported."""
         return self.scratch.status
-
-    # Callouts
-
-    def _check_cluster(self, upstream: str) -> None:
-        if self.clusters is not None and upstream not in self.clusters:
-            raise HostStatusError(Status.BAD_ARGUMENT, f"unknown cluster {upstream!r}")
-
-    def http_call(
-        self, upstream: str, headers: Pairs, body: bytes, trailers: Pairs, timeout_ms: int
-    ) -> int:
-        """proxy_http_call: record the call; the test answers it. Where the upstream is
-        host[:port] (nginx), one that does not resolve fails after this callback."""
-        self._check_cluster(upstream)
-        names = {name for name, _ in headers}
-        missing = [name for name in _CALLOUT_HEADERS if name not in names]
-        if missing:
-            raise HostStatusError(Status.BAD_ARGUMENT, f"the call lacks the headers {missing}")
-        token = self._token()
-        if self.profile.callout_host_port:
-            upstream = upstream if ":" in upstream.rpartition("]")[2] else f"{upstream}:80"
-            if not resolves(self.profile, upstream.rpartition(":")[0]):
-                self.events.append(Event(EventKind.HTTP_CALL_FAILED,
-                                         self.root_of(self.current_context),
-                                         token))
-                return token
-        self.http_calls[token] = HttpCall(
-            token, upstream, HeaderList(headers), bytes(body), HeaderList(trailers), timeout_ms,
-            self.current_context, self.root_of(self.current_context),
-        )
-        return token
-
-    def grpc_call(
-        self, upstream: str, service: str, method: str, metadata: Pairs, message: bytes,
-        timeout_ms: int,
-    ) -> int:
-        """proxy_grpc_call: record the call; the test answers it."""
-        self._check_cluster(upstream)
-        token = self._token()
-        self.grpc_calls[token] = GrpcCall(
-            token, upstream, service, method, HeaderList(metadata), bytes(message), timeout_ms,
-            self.current_context, self.root_of(self.current_context),
-        )
-        return token
-
-    def grpc_stream(self, upstream: str, service: str, method: str, metadata: Pairs) -> int:
-        """proxy_grpc_stream: open a stream; the test sends its messages."""
-        self._check_cluster(upstream)
-        token = self._token()
-        self.grpc_streams[token] = GrpcStream(
-            token, upstream, service, method, HeaderList(metadata), self.current_context,
-            self.root_of(self.current_context),
-        )
-        return token
-
-    def _open_stream(self, token: int) -> GrpcStream:
-        stream = self.grpc_streams.get(token)
-        if stream is None or stream.cancelled:
-            raise HostStatusError(Status.NOT_FOUND, f"no open gRPC stream {token}")
-        return stream
-
-    def grpc_send(self, token: int, message: bytes, end_stream: bool) -> None:
-        """proxy_grpc_send."""
-        stream = self._open_stream(token)
-        if stream.end_stream_sent:
-            raise HostStatusError(Status.BAD_ARGUMENT, f"gRPC stream {token} was half-closed")
-        stream.sent.append(bytes(message))
-        stream.end_stream_sent = end_stream
-
-    def grpc_cancel(self, token: int) -> None:
-        """proxy_grpc_cancel: no callback follows."""
-        call = self.grpc_calls.pop(token, None)
-        if call is not None:
-            call.cancelled = True
-            return
-        self._open_stream(token).cancelled = True
-
-    def grpc_close(self, token: int) -> None:
-        """proxy_grpc_close: close a stream (or cancel a call) from the filter's side."""
-        call = self.grpc_calls.pop(token, None)
-        if call is not None:
-            call.cancelled = True
-            return
-        self._open_stream(token).closed_by_filter = True
-
-    # Shared data and queues (kept by the proxy, keyed by VM id as in Envoy)
-
-    @property
-    def shared_data(self) -> dict[str, tuple[bytes, int]]:
-        """This VM id's shared key-value store: value and CAS by key."""
-        return self.proxy.shared_data.setdefault(self.vm_id, {})
-
-    def _check_shm_kv(self, key: str) -> None:
-        zones = self.profile.shm_kv
-        zone, slash, _ = key.partition("/")
-        if not self.profile.shm_declared or "*" in zones or (slash and zone in zones):
-            return
-        declare = zone if slash else "*"
-        raise self.trap(f"host trap (internal error): shared data key {key!r} needs a "
-                        f"key/value zone: declare `shm_kv {declare} 1m;` in nginx's wasm{{}} "
-                        "block")
-
-    def _check_shm_queue(self, name: str) -> None:
-        if self.profile.shm_declared and name not in self.profile.shm_queues:
-            raise self.trap(f"host trap (internal error): no shm_queue zone {name!r}: declare "
-                            f"`shm_queue {name} 1m;` in nginx's wasm{{}} block")
-
-    def get_shared_data(self, key: str) -> tuple[bytes, int]:
-        """proxy_get_shared_data: (value, cas)."""
-        self._check_shm_kv(key)
-        if key not in self.shared_data:
-            raise HostStatusError(Status.NOT_FOUND, f"no shared data {key!r}")
-        return self.shared_data[key]
-
-    def set_shared_data(self, key: str, value: bytes, cas: int) -> None:
-        """proxy_set_shared_data: a non-zero ``cas`` must still be the key's (a key that does
-        not exist yet is created whatever the ``cas``, as Envoy does)."""
-        self._check_shm_kv(key)
-        race = self.proxy.races.pop((self.vm_id, key), None) if cas else None
-        if race is not None:
-            self.set_shared_data(key, race, 0)
-        current = self.shared_data.get(key)
-        if cas and current is not None and current[1] != cas:
-            raise HostStatusError(Status.CAS_MISMATCH, f"shared data {key!r} changed")
-        self.shared_data[key] = (bytes(value), self.proxy.next_cas())
-
-    def register_shared_queue(self, name: str) -> int:
-        """proxy_register_shared_queue: the current plugin is told when items arrive."""
-        self._check_shm_queue(name)
-        key = (self.vm_id, name)
-        queue_id = self.proxy.queue_ids.get(key)
-        if queue_id is None:
-            queue_id = len(self.proxy.queue_ids) + 1
-            self.proxy.queue_ids[key] = queue_id
-            self.proxy.queues[queue_id] = Queue(self.vm_id, name)
-        queue = self.proxy.queues[queue_id]
-        queue.owner, queue.owner_context = self, self.root_of(self.current_context)
-        return queue_id
-
-    def resolve_shared_queue(self, vm_id: str, name: str) -> int:
-        """proxy_resolve_shared_queue: any VM's queue, by that VM's id and the queue's name."""
-        queue_id = self.proxy.queue_ids.get((vm_id, name))
-        if queue_id is None:
-            raise HostStatusError(Status.NOT_FOUND, f"no queue {name!r} in VM {vm_id!r}")
-        return queue_id
-
-    def _queue(self, queue_id: int) -> Queue:
-        queue = self.proxy.queues.get(queue_id)
-        if queue is None:
-            raise HostStatusError(Status.NOT_FOUND, f"no queue {queue_id}")
-        return queue
-
-    def enqueue_shared_queue(self, queue_id: int, value: bytes) -> None:
-        """proxy_enqueue_shared_queue: the owning plugin (in whichever VM) gets on_queue_ready
-        after this callback, where its proxy calls it."""
-        queue = self._queue(queue_id)
-        queue.items.append(bytes(value))
-        if queue.owner is not None and queue.owner.profile.queue_ready:
-            queue.owner.events.append(Event(EventKind.QUEUE_READY, queue.owner_context, queue_id))
-
-    def dequeue_shared_queue(self, queue_id: int) -> bytes:
-        """proxy_dequeue_shared_queue: EMPTY when there is nothing."""
-        queue = self._queue(queue_id)
-        if not queue.items:
-            raise HostStatusError(Status.EMPTY, f"queue {queue_id} is empty")
-        return queue.items.pop(0)
 
     # Metrics
 

@@ -2,16 +2,19 @@
 
 Both engines, and the SDK's unit tests, call its methods (the source engine from a Python
 stand-in for ``_proxywasm``, the wasm engine from its ``env.proxy_*`` imports). A method returns
-the call's result or raises ``HostStatusError`` with the status the proxy would return. The
-rules live by scope: VM-wide calls in ``host_root``, a stream's in ``host_http``, a
-connection's in ``host_tcp``.
+the call's result or raises ``HostStatusError`` with the status the proxy would return. Each
+rule lives once, by what it acts on: the VM (``host_root``), an HTTP stream (``host_http``), a
+TCP connection (``host_tcp``), an upstream (``host_callouts``), what VMs share
+(``host_shared``).
 """
 
 from __future__ import annotations
 
+from .host_callouts import CalloutSemantics
 from .host_http import HttpSemantics
+from .host_shared import SharedSemantics
 from .host_tcp import TcpSemantics
 
 
-class HostState(HttpSemantics, TcpSemantics):
+class HostState(HttpSemantics, TcpSemantics, CalloutSemantics, SharedSemantics):
     """Everything the emulated proxy knows, and what each host call does to it."""
