@@ -81,7 +81,7 @@ def proxywasm_host(proxywasm_engine: str, proxywasm_build: Builder,
         if proxywasm_engine == "wasm" and filter_path.suffix != ".wasm":
             filter_path = proxywasm_build(filter_path)
         elif proxywasm_engine == "source":
-            options.setdefault("link", linking.plan(filter_path.resolve()))
+            options.setdefault("link", linking.SourceLink(filter_path))
         host = Host(filter_path, proxywasm_engine, **options)
         hosts.append(host)
         return host

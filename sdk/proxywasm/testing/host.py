@@ -63,8 +63,9 @@ class HostOptions(TypedDict, total=False):
 class LinkPlan(Protocol):
     """How a build links the filter, for the source engine to behave as that module does.
 
-    ``pywasm_filter.linking.plan(path)`` gives one (the pytest plugin passes it); without one,
-    every host call is available and the SDK adapts to no host's quirks.
+    ``pywasm_filter.linking.SourceLink(path)`` gives a default build's (the pytest plugin and
+    ``pywasm-filter run`` pass it); without one, every host call is available and the SDK
+    adapts to no host's quirks.
     """
 
     @property
@@ -156,7 +157,7 @@ class Host:
         """Run the filter's Python source in this interpreter (fast; breakpoints work).
 
         Every host call is available unless ``link=`` gives a build's plan
-        (``pywasm_filter.linking.plan(path)``; the ``proxywasm_host`` fixture passes it): then
+        (``pywasm_filter.linking.SourceLink(path)``; the ``proxywasm_host`` fixture passes it): then
         the calls that build leaves out raise HostCallUnavailableError, as in the module.
         """
         return cls(path, "source", **options)
@@ -210,7 +211,7 @@ class Host:
         with self._scratch(Scratch(buffers={
                 BufferType.PLUGIN_CONFIGURATION: bytearray(plugin.configuration)})):
             configured = self.run_callback(root, "proxy_on_configure", root,
-                                        len(plugin.configuration))
+                                           len(plugin.configuration))
         return True if configured else self._start_failed("on_configure")
 
     def _start_failed(self, callback: str) -> bool:
@@ -405,7 +406,7 @@ class Host:
         root = call.root_context_id
         with self._scratch(scratch):
             self.run_callback(root, "proxy_on_http_call_response", root, call.token, len(headers),
-                           len(body), len(trailers))
+                              len(body), len(trailers))
 
     # gRPC
 
@@ -454,7 +455,7 @@ class Host:
         pairs = header_pairs(metadata)
         with self._scratch(Scratch(maps={MapType.GRPC_CALL_INITIAL_METADATA: pairs})):
             self.run_callback(root, "proxy_on_grpc_receive_initial_metadata", root, token,
-                           len(pairs))
+                              len(pairs))
 
     def send_grpc_stream_message(self, token: int, message: bytes | str) -> None:
         """A message from the server arrives on a stream."""
@@ -469,7 +470,7 @@ class Host:
         pairs = header_pairs(metadata)
         with self._scratch(Scratch(maps={MapType.GRPC_CALL_TRAILING_METADATA: pairs})):
             self.run_callback(root, "proxy_on_grpc_receive_trailing_metadata", root, token,
-                           len(pairs))
+                              len(pairs))
 
     def close_grpc_stream(self, token: int, status: int = 0, message: str = "") -> None:
         """The server ends a stream with ``status``; the filter's on_grpc_close runs."""
