@@ -565,10 +565,12 @@ class Host:
             self._delete(event.context_id)
 
     def _http_call_failed(self, event: Event) -> None:
+        """An HTTP call failed at once: its callback runs without headers, body or trailers."""
         self.run_callback(event.context_id, "proxy_on_http_call_response", event.context_id,
                           event.value, 0, 0, 0)
 
     def _queue_ready(self, event: Event) -> None:
+        """Items arrived on a queue the plugin registered: on_queue_ready."""
         self.run_callback(event.context_id, "proxy_on_queue_ready", event.context_id,
                           event.value)
 
