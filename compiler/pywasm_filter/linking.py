@@ -273,3 +273,26 @@ def report(built: Plan) -> str:
         lines += [f"    {gap}" + ("" if gap.blocking else " (works, differs)") for gap in mine]
     lines.append("  linked host functions: " + ", ".join(sorted(built.linked)))
     return "\n".join(lines)
+
+
+class SourceLink:
+    """The default build's plan for the filter at ``path``, as ``Host.from_source(link=...)``
+    takes it; computed when first read, after the source engine imported the filter, so the
+    filter's own errors (syntax, missing file) are reported first, by the import."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @functools.cached_property
+    def _plan(self) -> Plan:
+        return plan(self.path.resolve())
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        """The target hosts' behaviours the SDK adapts to."""
+        return self._plan.quirks
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Host function name -> why the build leaves it out."""
+        return self._plan.unavailable
