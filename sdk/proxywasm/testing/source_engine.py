@@ -14,14 +14,18 @@ import sys
 import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .. import _dispatch, _host, _targets, errors
 from ..types import LogLevel, Status
 from .guards import guarded
 from .interfaces import ENV, host_function
 from .profiles import MISSING_FUNCTION, STUB_TRAP
-from .state import HostState, HostStatusError, Pairs, log_text
+from .records import HostStatusError, Pairs, log_text
+from .state import HostState
+
+if TYPE_CHECKING:
+    from .host import LinkPlan
 
 _SDK_PREFIX = "proxywasm."
 _TESTING_PREFIX = "proxywasm.testing"
@@ -370,16 +374,16 @@ class _TeeWriter(io.TextIOBase):
         self._stream.flush()
 
 
-def _link_like_a_build(module: EmulatedHostModule, path: Path) -> None:
-    """Make ``module`` and the SDK behave as a default build of the filter at ``path``: the host
-    calls the build does not link raise HostCallUnavailableError, the SDK adapts to its targets."""
-    from pywasm_filter import linking  # host-side tooling, as the pytest plugin's build
-
-    plan = linking.plan(path)
-    _targets.configure(plan.quirks, plan.unavailable)
+def _link(module: EmulatedHostModule, link: LinkPlan | None) -> None:
+    """Make ``module`` and the SDK behave as the module ``link`` describes: the host calls it
+    leaves out raise HostCallUnavailableError, the SDK adapts to its targets' quirks. Without a
+    plan every host call is linked and the SDK has no quirks (a module built for Envoy only)."""
+    quirks, unavailable = (frozenset(), {}) if link is None else (
+        link.quirks, dict(link.unavailable))
+    _targets.configure(quirks, unavailable)
     for method in dir(module):
         function = host_function(method)
-        if function in plan.unavailable:
+        if function in unavailable:
             setattr(module, method, _unlinked(module, function))
 
 
@@ -463,9 +467,10 @@ class SourceEngine:
 
     name = "source"
 
-    def __init__(self, path: Path, state: HostState) -> None:
+    def __init__(self, path: Path, state: HostState, link: LinkPlan | None = None) -> None:
         self.path = path
         self._state = state
+        self._link = link
         self._module = EmulatedHostModule(state)
         self._sdk = _SdkState()
         self.filter_module = self._load()
@@ -496,7 +501,7 @@ class SourceEngine:
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
         _dispatch.prepare()
-        _link_like_a_build(self._module, self.path)
+        _link(self._module, self._link)
         _host.bind(self._module)
         if not _dispatch.registered():
             raise RuntimeError(
