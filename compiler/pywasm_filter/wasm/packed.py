@@ -2,11 +2,13 @@
 
 Memory holding a snapshot is mostly zeros and repeats (object headers, code objects, strings):
 a header filter's 9.4 MB from the first to the last non-zero byte fit in 0.67 MB (DEFLATE at
-zlib's level 9: 1.00 MB; the price is decoding time, about 0.1 s per VM against 0.05 s). The
-stream is one active data segment at the end of where its bytes go (expanded in place, so its
-pages are the memory's own); the module's start function (added here) calls the runtime's
-decoder (runtime/expand.c) with where the stream is, where its bytes go and a scratch area for
-the decoder, before the host can call anything else.
+zlib's level 9: 1.00 MB; the price is decoding time, about 0.1 s per VM against 0.05 s). Each
+run of memory between zero gaps of at least four wasm pages is one stream, in an active data
+segment at the end of where its bytes go (expanded in place, so the stream's pages are pages
+the memory needs anyway: one stream for the whole memory would end in its sparse tail and
+leave half a MiB of zeroed but resident pages per VM); the module's start function (added
+here) calls the runtime's decoder (runtime/expand.c) once per stream with where it is, where
+its bytes go and a scratch area for the decoder, before the host can call anything else.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ _HEADER = 5
 _I32_CONST, _CALL, _END = 0x41, 0x10, 0x0B
 # Granularity of the in-place distance computation.
 _CHUNK = 1024
+# Zeros between two streams: four wasm pages or more. Splitting at every gap of one page cuts
+# the dense heap too, and a stream loses the repeats the other holds (+20 KB for http_headers).
+_GAP = 4 * PAGE
 
 
 def compress(data: bytes | bytearray | memoryview) -> bytes:
@@ -56,27 +61,44 @@ def pack(
     expand: int,
     empty_type: int,
 ) -> tuple[list[Section], int]:
-    """`sections` with memory's non-zero `spans` as one compressed segment and a start function.
+    """`sections` with memory's non-zero `spans` as compressed segments and a start function.
 
     `pages` is the memory's size in the snapshot, `expand` the decoder's function index and
     `empty_type` the index of the type `[] -> []`; `spans` must not be empty. Returns the
-    sections and the memory's new minimum in pages (the stream may end, and the decoder's
+    sections and the memory's new minimum in pages (a stream may end, and the decoder's
     scratch area lies, past the snapshot's last non-zero byte).
     """
-    first, last = spans[0][0], spans[-1][1]
-    stream = compress(memoryview(memory)[first:last])
-    at = (first + _in_place_distance(stream)) & ~7
-    at = max(at, first) + 8
-    scratch = (at + len(stream) + 7) & ~7
+    segments: list[tuple[int, bytes]] = []
+    outputs = []
+    for first, last in _groups(spans):
+        stream = compress(memoryview(memory)[first:last])
+        at = max((first + _in_place_distance(stream)) & ~7, first) + 8
+        if segments and segments[-1][0] + len(segments[-1][1]) > at:
+            raise ValueError("two compressed streams overlap; the zero gap between is too short")
+        segments.append((at, stream))
+        outputs.append(first)
+    scratch = (segments[-1][0] + len(segments[-1][1]) + 7) & ~7
     minimum = max(pages, -(-(scratch + EXPAND_SCRATCH) // PAGE))
 
     result = binary.replace_section(
-        sections, Section(SectionId.DATA, binary.encode_active_data([(at, stream)])))
+        sections, Section(SectionId.DATA, binary.encode_active_data(segments)))
     if binary.find_section(result, SectionId.DATA_COUNT):
         result = binary.replace_section(
-            result, Section(SectionId.DATA_COUNT, binary.encode_data_count(1)))
-    return _with_start(result, _call_body(expand, (first, at, len(stream), scratch)),
-                       empty_type), minimum
+            result, Section(SectionId.DATA_COUNT, binary.encode_data_count(len(segments))))
+    calls = [(out, at, len(stream), scratch)
+             for out, (at, stream) in zip(outputs, segments, strict=True)]
+    return _with_start(result, _call_body(expand, calls), empty_type), minimum
+
+
+def _groups(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`spans` merged into runs whose gaps of zeros are shorter than `_GAP`."""
+    groups = [spans[0]]
+    for first, last in spans[1:]:
+        if first - groups[-1][1] < _GAP:
+            groups[-1] = (groups[-1][0], last)
+        else:
+            groups.append((first, last))
+    return groups
 
 
 def _in_place_distance(stream: bytes) -> int:
@@ -98,12 +120,14 @@ def _decompressor() -> lzma.LZMADecompressor:
     return lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=_FILTERS)
 
 
-def _call_body(function: int, arguments: Sequence[int]) -> bytes:
-    """A function body without locals that calls `function` with constant i32 arguments."""
+def _call_body(function: int, calls: Sequence[Sequence[int]]) -> bytes:
+    """A function body without locals that calls `function` with each constant i32 arguments."""
     code = bytearray([0])  # no locals
-    for value in arguments:
-        code += bytes([_I32_CONST]) + binary.encode_sleb(binary.wrap_signed(value, 32))
-    code += bytes([_CALL]) + binary.encode_uleb(function) + bytes([_END])
+    for arguments in calls:
+        for value in arguments:
+            code += bytes([_I32_CONST]) + binary.encode_sleb(binary.wrap_signed(value, 32))
+        code += bytes([_CALL]) + binary.encode_uleb(function)
+    code += bytes([_END])
     return binary.encode_uleb(len(code)) + bytes(code)
 
 
@@ -143,16 +167,24 @@ def memory_image(module: bytes) -> bytes:
     reader.u32()  # the number of bodies
     for _ in range(binary.decode_uleb(start.payload)[0] - imported + 1):
         body = reader.read(reader.u32())
-    arguments, position = [], 1  # past the empty locals vector
-    for _ in range(4):
-        if body[position] != _I32_CONST:
-            raise ValueError("the start function is not a call of the runtime's decoder")
-        value, position = binary.decode_sleb(body, position + 1)
-        arguments.append(value & 0xFFFFFFFF)
-    out, source, size, _scratch = arguments
     data = binary.find_section(sections, SectionId.DATA)
-    assert data is not None, "a packed module has its stream in a data segment"
-    (segment,) = binary.decode_data(data.payload)
-    assert segment.offset == source and len(segment.data) == size
-    expanded = decompress(segment.data)
-    return bytes(out) + expanded
+    assert data is not None, "a packed module has its streams in data segments"
+    image = bytearray()
+    segments = {segment.offset: segment.data for segment in binary.decode_data(data.payload)}
+    position = 1  # past the empty locals vector
+    while body[position] != _END:
+        arguments = []
+        for _ in range(4):
+            if body[position] != _I32_CONST:
+                raise ValueError("the start function is not a call of the runtime's decoder")
+            value, position = binary.decode_sleb(body, position + 1)
+            arguments.append(value & 0xFFFFFFFF)
+        if body[position] != _CALL:
+            raise ValueError("the start function is not a call of the runtime's decoder")
+        position = binary.decode_uleb(body, position + 1)[1]
+        out, source, size, _scratch = arguments
+        assert len(segments[source]) == size, "each call expands one data segment"
+        expanded = decompress(segments[source])
+        image.extend(bytes(max(0, out + len(expanded) - len(image))))
+        image[out:out + len(expanded)] = expanded
+    return bytes(image)
