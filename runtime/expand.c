@@ -10,7 +10,9 @@
  * constants are literals, not initialized arrays) and no stack memory (every local is a
  * scalar whose address is never taken, so the range coder's state lives in macros, not in
  * helper functions). Zero bytes below the stream are not written, so pages of memory that
- * hold only zeros stay untouched (the memory starts zeroed).
+ * hold only zeros stay untouched (the memory starts zeroed). A small stream may instead lie
+ * below where its bytes go (so that a module's data segments stay close together); then no
+ * zero byte is written at all, and the stream is zeroed when done.
  *
  * The header: one byte of LZMA properties (lc + 9 * lp + 45 * pb, with lc + lp <= 2 so the
  * literal probabilities fit the scratch area), then the expanded size (4 bytes, little
@@ -128,16 +130,17 @@ struct model {
 /* Expand the stream [in, in + size) to `out`, with `m` (packed.EXPAND_SCRATCH bytes) for the
  * probabilities. */
 PYWASM_EXPORT(__pywasm_expand)
-void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct model *m) {
-    const uint8_t *in_end = in + size;
-    /* From here on, memory holds the stream, not zeros: every byte is written. */
-    const uint8_t *dirty = in;
+void pywasm_expand(uint8_t *out, uint8_t *in, uint32_t size, struct model *m) {
+    uint8_t *in_start = in, *in_end = in + size;
     if (size < HEADER + 5) __builtin_trap();
     uint32_t properties = in[0];
     uint32_t lc = properties % 9, lp = properties / 9 % 5, pb = properties / 45;
     if (properties >= 225 || lc + lp > 2) __builtin_trap();
     uint32_t lp_mask = (1u << lp) - 1, pb_mask = (1u << pb) - 1;
     uint8_t *start = out, *end = out + (in[1] | in[2] << 8 | in[3] << 16 | (uint32_t)in[4] << 24);
+    if (in_start < start && in_end > start) __builtin_trap(); /* below, but reaching its bytes */
+    /* From here on, memory holds the stream, not zeros: every byte is written. */
+    const uint8_t *dirty = in_start >= start ? in_start : end;
     in += HEADER;
     uint16_t *probs = (uint16_t *)m;
     for (uint32_t i = 0; i < sizeof *m / sizeof *probs; i++) probs[i] = PROB_INIT;
@@ -241,8 +244,9 @@ void pywasm_expand(uint8_t *out, const uint8_t *in, uint32_t size, struct model 
         for (; k < length; k++) PUT(from[k]);
     }
     if (out != end) __builtin_trap();
-    /* What is left of the stream past the expanded bytes, and the model, become zeros. */
-    for (uint8_t *rest = out; rest < in_end; rest++) *rest = 0;
+    /* What is left of the stream outside the expanded bytes, and the model, become zeros. */
+    uint8_t *rest = in_start < start ? in_start : in_start > end ? in_start : end;
+    for (; rest < in_end; rest++) *rest = 0;
     __builtin_memset(m, 0, sizeof *m);
 }
 

@@ -38,13 +38,24 @@ class Decoder:
 
     def run(self, stream: bytes, size: int) -> bytes:
         """Expand `stream`, expected to hold `size` bytes; return what the decoder wrote."""
-        out = self.memory.grow(self.store, (size + len(stream) + packed.EXPAND_SCRATCH) // PAGE
-                               + 2) * PAGE
+        out = self._grow(size + len(stream))
         source = out + size + 16
         self.memory.write(self.store, stream, source)
         scratch = (source + len(stream) + 7) & ~7
         self.expand(self.store, out, source, len(stream), scratch)
         return bytes(self.memory.read(self.store, out, out + size + 16))
+
+    def run_below(self, stream: bytes, size: int) -> tuple[bytes, bytes]:
+        """Expand `stream` placed below its bytes; return them and what is left of the stream."""
+        source = self._grow(size + len(stream))
+        out = (source + len(stream) + 7) & ~7
+        self.memory.write(self.store, stream, source)
+        self.expand(self.store, out, source, len(stream), (out + size + 7) & ~7)
+        return (bytes(self.memory.read(self.store, out, out + size)),
+                bytes(self.memory.read(self.store, source, source + len(stream))))
+
+    def _grow(self, size: int) -> int:
+        return int(self.memory.grow(self.store, (size + packed.EXPAND_SCRATCH) // PAGE + 2)) * PAGE
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +98,12 @@ def test_decoder_restores_what_lzma_compressed(decoder: Decoder, preset: int, lc
 def test_settings_beyond_the_scratch_area_trap(decoder: Decoder) -> None:
     with pytest.raises(Trap):
         decoder.run(_lzma(b"some data" * 50, 6, 3, 0, 2), 450)
+
+
+def test_a_stream_below_its_bytes_expands_and_is_zeroed(decoder: Decoder) -> None:
+    data = _memory_like(5) + b"tail"
+    stream = packed.compress(data)
+    assert decoder.run_below(stream, len(data)) == (data, bytes(len(stream)))
 
 
 def test_build_compresses_the_snapshot_by_default(decoder: Decoder) -> None:

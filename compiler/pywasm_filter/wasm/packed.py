@@ -4,11 +4,13 @@ Memory holding a snapshot is mostly zeros and repeats (object headers, code obje
 a header filter's 9.4 MB from the first to the last non-zero byte fit in 0.67 MB (DEFLATE at
 zlib's level 9: 1.00 MB; the price is decoding time, about 0.1 s per VM against 0.05 s). Each
 run of memory between zero gaps of at least four wasm pages is one stream, in an active data
-segment at the end of where its bytes go (expanded in place, so the stream's pages are pages
-the memory needs anyway: one stream for the whole memory would end in its sparse tail and
-leave half a MiB of zeroed but resident pages per VM); the module's start function (added
-here) calls the runtime's decoder (runtime/expand.c) once per stream with where it is, where
-its bytes go and a scratch area for the decoder, before the host can call anything else.
+segment. The first is at the end of where its bytes go (expanded in place, so its pages are
+pages the memory needs anyway: one stream for the whole memory would end in its sparse tail
+and leave half a MiB of zeroed but resident pages per VM); the next ones, small, follow it,
+below their bytes, so the segments stay together (Wasmtime maps data segments that lie close
+together copy-on-write, and otherwise builds a larger image per module). The module's start
+function (added here) calls the runtime's decoder (runtime/expand.c) once per stream with
+where it is, where its bytes go and a scratch area, before the host can call anything else.
 """
 
 from __future__ import annotations
@@ -70,14 +72,23 @@ def pack(
     """
     segments: list[tuple[int, bytes]] = []
     outputs = []
+    free = 0  # where the next stream may start: past the previous stream and expanded bytes
+    ceiling: int | None = None  # the lowest byte the streams below their bytes expand to
     for first, last in _groups(spans):
         stream = compress(memoryview(memory)[first:last])
-        at = max((first + _in_place_distance(stream)) & ~7, first) + 8
-        if segments and segments[-1][0] + len(segments[-1][1]) > at:
-            raise ValueError("two compressed streams overlap; the zero gap between is too short")
+        below = (free + 7) & ~7
+        if segments and below + len(stream) <= min(first, ceiling or first):
+            at = below  # next to the previous stream, below its bytes: the segments stay close
+            ceiling = ceiling or first
+            free = at + len(stream)
+        else:
+            at = max((first + _in_place_distance(stream)) & ~7, first) + 8
+            if at < free:
+                raise ValueError("two compressed streams overlap; the gap between is too short")
+            ceiling, free = None, max(at + len(stream), last)
         segments.append((at, stream))
         outputs.append(first)
-    scratch = (segments[-1][0] + len(segments[-1][1]) + 7) & ~7
+    scratch = (max(at + len(stream) for at, stream in segments) + 7) & ~7
     minimum = max(pages, -(-(scratch + EXPAND_SCRATCH) // PAGE))
 
     result = binary.replace_section(
