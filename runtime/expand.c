@@ -1,7 +1,8 @@
 /* Expanding the compressed snapshot at instantiation: an LZMA decoder.
  *
- * The build stores the snapshot's memory as one LZMA stream (a header, then the raw range-coded
- * data; see compiler/pywasm_filter/wasm/packed.py) placed at the end of where its bytes go,
+ * The build stores the snapshot's memory as LZMA streams, one per run of memory between long
+ * zero gaps (a header, then the raw range-coded data; see compiler/pywasm_filter/wasm/
+ * packed.py), the first placed at the end of where its bytes go,
  * far enough from the start that the decoder never writes over input it has not read
  * (expansion in place: the stream's pages become the memory's), and makes the module's start
  * function call `pywasm_expand` with where the stream is, where its bytes go and a scratch
