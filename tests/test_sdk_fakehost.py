@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from proxywasm import _dispatch, _host, _log, _runtime, _targets
+from proxywasm import _contexts, _host, _log, _runtime, _targets
 from proxywasm.types import LogLevel
 
 Pair = tuple[str, str | bytes]
@@ -239,6 +239,6 @@ def installed() -> Iterator[FakeHost]:
         yield fake
     finally:
         _host.bind(None)
-        _dispatch.reset()
+        _contexts.reset()
         _runtime.reset()
         _log.set_log_level(LogLevel.TRACE)
