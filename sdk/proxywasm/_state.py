@@ -2,8 +2,10 @@
 
 ``state`` holds the registered factories, the live contexts, the pending callouts and the
 per-context flow (the stream a context holds paused, whether a coroutine of it awaits a
-callout). The C runtime binds some of its dicts once, so they keep their identity: an emulator
-running several filters parks and restores a whole state with ``swap``.
+callout); ``resume_*`` methods tell it through ``release``. The mask of callbacks a context
+inherits is computed here (``_contexts``) but kept by the runtime, which answers them. The C
+runtime binds some of the dicts once, so they keep their identity: an emulator running several
+filters parks and restores a whole state with ``swap``.
 """
 
 from __future__ import annotations
