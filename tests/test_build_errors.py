@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pywasm_filter.build import build
-from pywasm_filter.errors import FilterError
+from pywasm_filter.errors import FilterSourceError
 
 
 def _write(tmp_path: Path, source: str, name: str = "bad_filter.py") -> Path:
@@ -16,10 +16,10 @@ def _write(tmp_path: Path, source: str, name: str = "bad_filter.py") -> Path:
     return path
 
 
-def _build_fails(tmp_path: Path, source: str) -> FilterError:
+def _build_fails(tmp_path: Path, source: str) -> FilterSourceError:
     filter_path = _write(tmp_path, source)
     output = tmp_path / "out.wasm"
-    with pytest.raises(FilterError) as failure:
+    with pytest.raises(FilterSourceError) as failure:
         build(filter_path, output)
     assert not output.exists()
     assert not list(tmp_path.glob(".out.wasm*"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pywasm_filter.bundle import locate, scan_imports
-from pywasm_filter.errors import FilterError
+from pywasm_filter.errors import FilterSourceError
 from pywasm_filter.toolchain import ensure_cpython
 
 
@@ -35,14 +35,14 @@ def test_package_directory_is_imported_as_a_package(tmp_path: Path) -> None:
 
 
 def test_directory_without_init_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(FilterError, match="not a Python package"):
+    with pytest.raises(FilterSourceError, match="not a Python package"):
         locate(tmp_path)
 
 
 def test_non_python_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "filter.txt"
     path.write_text("")
-    with pytest.raises(FilterError, match=r"\.py file"):
+    with pytest.raises(FilterSourceError, match=r"\.py file"):
         locate(path)
 
 

@@ -17,7 +17,7 @@ from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
 
 from . import bundle, bytecode, linking, runtime_modules, stdlib_closure, toolchain
 from .abi import Host
-from .errors import FilterError, PywasmFilterError
+from .errors import FilterSourceError, PywasmFilterError
 from .progress import step
 from .verify import verify
 from .wasm import binary, recursion
@@ -93,7 +93,7 @@ def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Pl
 
 
 def _report_error(report: dict[str, Any], source: bundle.FilterSource,
-                  sites: Sites) -> FilterError:
+                  sites: Sites) -> FilterSourceError:
     """The error for one bootstrap report: where (the import's own line when the failure
     happened below it), what, with the user's frames, and the fix that fits."""
     file, line = report.get("file"), report.get("line")
@@ -109,7 +109,7 @@ def _report_error(report: dict[str, Any], source: bundle.FilterSource,
     if report.get("traceback"):
         message += "\n  traceback (your code, most recent call last):\n    " + report[
             "traceback"].replace("\n", "\n    ")
-    return FilterError(file or source.path, line, message, fix)
+    return FilterSourceError(file or source.path, line, message, fix)
 
 
 def _build_failure(error: SnapshotError, source: bundle.FilterSource,

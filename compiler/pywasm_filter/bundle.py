@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import runtime_modules
-from .errors import FilterError
+from .errors import FilterSourceError
 
 SDK_PACKAGE = "proxywasm"
 # SDK parts that only run on the developer's machine, never inside a module.
@@ -41,19 +41,19 @@ def locate(path: Path) -> FilterSource:
     """Resolve FILTER.py or a package directory into a FilterSource, or explain what is wrong."""
     path = path.resolve()
     if not path.exists():
-        raise FilterError(path, None, "no such file or directory",
-                          "give the path of a filter .py file or a package directory")
+        raise FilterSourceError(path, None, "no such file or directory",
+                                "give the path of a filter .py file or a package directory")
     if path.is_dir():
         if not (path / "__init__.py").is_file():
-            raise FilterError(path, None, "this directory is not a Python package",
-                              "add an __init__.py that registers the filter's contexts")
+            raise FilterSourceError(path, None, "this directory is not a Python package",
+                                    "add an __init__.py that registers the filter's contexts")
         return FilterSource(path, path.name, path.parent, path)
     if path.suffix != ".py":
-        raise FilterError(path, None, "a filter must be a .py file or a package directory",
-                          "rename the file to end in .py")
+        raise FilterSourceError(path, None, "a filter must be a .py file or a package directory",
+                                "rename the file to end in .py")
     if not path.stem.isidentifier():
-        raise FilterError(path, None, f"'{path.stem}' is not a valid Python module name",
-                          "rename the file to letters, digits and underscores")
+        raise FilterSourceError(path, None, f"'{path.stem}' is not a valid Python module name",
+                                "rename the file to letters, digits and underscores")
     return FilterSource(path, path.stem, path.parent, path.parent)
 
 
@@ -69,8 +69,8 @@ def _parse(file: Path) -> ast.Module:
     try:
         return ast.parse(file.read_bytes(), filename=str(file))
     except SyntaxError as error:
-        raise FilterError(file, error.lineno, f"syntax error: {error.msg}",
-                          "fix the Python syntax at this line") from None
+        raise FilterSourceError(file, error.lineno, f"syntax error: {error.msg}",
+                                "fix the Python syntax at this line") from None
 
 
 def _guarded(tree: ast.Module) -> set[int]:
@@ -108,8 +108,9 @@ def _imports(file: Path, tree: ast.Module, package: str | None) -> Iterator[tupl
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 if package is None:
-                    raise FilterError(file, node.lineno, "relative import outside a package",
-                                      "use an absolute import, or build the package directory")
+                    raise FilterSourceError(
+                        file, node.lineno, "relative import outside a package",
+                        "use an absolute import, or build the package directory")
                 parts = package.split(".")
                 base = ".".join(parts[: len(parts) - node.level + 1])
                 name = f"{base}.{node.module}" if node.module else base
@@ -135,15 +136,16 @@ def _check_module(scan: _Scan, file: Path, line: int, name: str) -> None:
     parts = name.split(".")
     top = parts[0]
     if top == SDK_PACKAGE and len(parts) > 1 and parts[1] in SDK_HOST_ONLY:
-        raise FilterError(file, line, f"'{name}' is for tests on your machine, not for filters",
-                          "import it only from your tests")
+        raise FilterSourceError(file, line,
+                                f"'{name}' is for tests on your machine, not for filters",
+                                "import it only from your tests")
     if top == SDK_PACKAGE or top in runtime_modules.builtin_module_names():
         return
     if _in_stdlib(scan.stdlib, top) or _user_file(scan, top) is not None:
         return
     if top in sys.stdlib_module_names:
-        raise FilterError(file, line, *runtime_modules.lacking(top, top))
-    raise FilterError(
+        raise FilterSourceError(file, line, *runtime_modules.lacking(top, top))
+    raise FilterSourceError(
         file, line, f"module '{top}' was not found",
         "a module bundles only its own directory, the proxywasm SDK and the standard library: "
         f"put '{top}' (pure Python) beside the filter",

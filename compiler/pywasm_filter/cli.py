@@ -1,217 +1,15 @@
-"""The `pywasm-filter` command line: init, build, serve, run, push, pull and deploy."""
+"""The `pywasm-filter` command line: assembles the commands of `pywasm_filter.commands`."""
 
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
-import signal
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
-from typing import Any
 
-from . import abi, deploy, linking, oci, scaffold, size_report, watch
-from . import run as run_command
-from .build import DEFAULT_CALLBACK_BUDGET, BuildResult, build
-from .envoy import (
-    DEFAULT_FAILURE_POLICY,
-    FAILURE_POLICIES,
-    Envoy,
-    HttpBootstrap,
-    Upstream,
-    WasmFilter,
-    check_port_free,
-)
+from .commands import Command, build, deploy, init, pull, push, run, serve
 from .errors import PywasmFilterError
 
-
-def _size(count: int) -> str:
-    return f"{count / 1_000_000:.2f} MB" if count >= 100_000 else f"{count / 1000:.1f} KB"
-
-
-def _report(result: BuildResult) -> None:
-    print(
-        f"wrote {result.output} ({_size(result.file_bytes)}: code {_size(result.code_bytes)}, "
-        f"data {_size(result.data_bytes)}) in {result.seconds:.1f} s"
-    )
-
-
-def _default_output(filter_path: Path) -> Path:
-    stem = filter_path.resolve().name.removesuffix(".py")
-    return Path(f"{stem}.wasm")
-
-
-def _command_build(args: argparse.Namespace) -> None:
-    try:
-        hosts = abi.parse_hosts(args.hosts) if args.hosts else None
-    except ValueError as error:
-        raise PywasmFilterError(f"--hosts: {error}") from None
-    result = build(args.filter, args.output or _default_output(args.filter), hosts,
-                   callback_budget=args.callback_budget)
-    _report(result)
-    if args.size_report:
-        print(size_report.report(args.filter, result))
-    print(linking.report(result.plan) if args.report else linking.summary(result.plan))
-
-
-def _command_init(args: argparse.Namespace) -> None:
-    for path in scaffold.create(args.directory, args.template):
-        print(f"created {path}")
-    print(f"next: cd {args.directory} && pywasm-filter serve filter.py --watch   "
-          "(README.md has the tests and the deploy steps)")
-
-
-def _module_for(path: Path, workdir: Path) -> Path:
-    """A .wasm to serve: the given module, or one built from the given source."""
-    if path.suffix == ".wasm":
-        return path.resolve()
-    result = build(path, workdir / _default_output(path))
-    _report(result)
-    return result.output
-
-
-def _print_response(url: str) -> None:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            status, headers, body = response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        status, headers, body = error.code, error.headers, error.read()
-    print(f"HTTP {status}")
-    for name, value in headers.items():
-        print(f"{name}: {value}")
-    print()
-    print(body.decode(errors="replace"))
-
-
-# Envoy's line for a proxy_log call: "[time][thread][level][wasm] [source] wasm log NAME VM: text".
-_WASM_LOG = re.compile(r"\]\[(\w+)\]\[wasm\] \[[^\]]*\] wasm log [^:]*: (.*)")
-
-
-def _filter_log_lines(envoy: Envoy) -> list[str]:
-    """The filter's own log lines from Envoy's log, as "[level] text"."""
-    return [
-        f"[{match[1]}] {match[2]}"
-        for match in map(_WASM_LOG.search, envoy.logs().splitlines())
-        if match
-    ]
-
-
-def _serve_config(args: argparse.Namespace, module: Path, port: int) -> dict[str, Any]:
-    """The bootstrap `serve` runs: the filter before a direct response or the --upstream."""
-    configuration = args.config.read_text() if args.config else ""
-    clusters = []
-    if args.upstream:
-        host, upstream_port = deploy.parse_upstream(args.upstream)
-        clusters.append(Upstream("upstream", upstream_port, address=host))
-    plugin = WasmFilter(module, configuration=configuration, failure_policy=args.failure_policy)
-    return HttpBootstrap(filters=[plugin],
-                         route_to="upstream" if clusters else None, clusters=clusters,
-                         port=port).to_config()
-
-
-def _announce(envoy: Envoy, module: Path) -> None:
-    print(f"Envoy is serving {module.name} at {envoy.url} (admin {envoy.admin_url})", flush=True)
-
-
-def _command_serve(args: argparse.Namespace) -> None:
-    if args.port:
-        check_port_free(args.port)  # before building: a busy port would fail only after it
-    with tempfile.TemporaryDirectory(prefix="pywasm-serve-") as tmp:
-        workdir = Path(tmp)
-        if args.request is None:
-            signal.signal(signal.SIGTERM, _interrupt)
-        try:
-            if args.watch:
-                _serve_watching(args, workdir)
-                return
-            module = _module_for(args.filter, workdir)
-            with Envoy(_serve_config(args, module, args.port), workdir) as envoy:
-                _announce(envoy, module)
-                if args.request is not None:
-                    print(f"GET {args.request}")
-                    _print_response(envoy.url + args.request)
-                    time.sleep(0.2)
-                    print("filter log:")
-                    for line in _filter_log_lines(envoy):
-                        print(f"  {line}")
-                    return
-                print("press Ctrl-C to stop; filter log lines follow", flush=True)
-                _follow_logs(envoy)
-        except KeyboardInterrupt:
-            return
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM stops `serve` like Ctrl-C does, so Envoy is stopped too."""
-    raise KeyboardInterrupt
-
-
-def _serve_watching(args: argparse.Namespace, workdir: Path) -> None:
-    """Build, run Envoy and stream its log; on a change of the sources, rebuild while the old
-    Envoy still serves, then restart on the same port. A failed build keeps the old one."""
-    watcher = watch.Watcher(args.filter, [args.config] if args.config else [])
-    port = args.port
-    envoy: Envoy | None = None
-    generation = 0
-    try:
-        while True:
-            generation += 1
-            envoy, port = _rebuild_and_restart(args, envoy, workdir / f"run-{generation}", port)
-            if envoy is not None and not _follow_logs(envoy, until=watcher.changed):
-                print(f"Envoy stopped:\n{envoy.log_tail()}", file=sys.stderr, flush=True)
-                envoy = None
-            if envoy is None:
-                print("waiting for a change to rebuild", flush=True)
-                while not watcher.changed():
-                    time.sleep(0.3)
-            print("change detected: rebuilding", flush=True)
-    finally:
-        if envoy is not None:
-            envoy.stop()
-
-
-def _rebuild_and_restart(args: argparse.Namespace, envoy: Envoy | None, run_dir: Path,
-                         port: int) -> tuple[Envoy | None, int]:
-    """The Envoy serving now (a new one if the build succeeded) and its listener port."""
-    try:
-        module = _module_for(args.filter, run_dir)
-    except PywasmFilterError as error:
-        print(error, file=sys.stderr, flush=True)
-        if envoy is not None:
-            print("still serving the last build that worked", flush=True)
-        return envoy, port
-    if envoy is not None:
-        envoy.stop()
-        shutil.rmtree(envoy.workdir, ignore_errors=True)
-    fresh = Envoy(_serve_config(args, module, port), run_dir)
-    try:
-        fresh.start()
-    except PywasmFilterError as error:
-        print(error, file=sys.stderr, flush=True)
-        return None, port
-    _announce(fresh, module)
-    print(f"watching {args.filter} for changes; press Ctrl-C to stop", flush=True)
-    return fresh, fresh.port
-
-
-def _follow_logs(envoy: Envoy, until: Callable[[], bool] | None = None) -> bool:
-    """Print the filter's new log lines while Envoy runs; True once `until()` says stop."""
-    shown = 0
-    while envoy.running():
-        lines = _filter_log_lines(envoy)
-        for line in lines[shown:]:
-            print(line, flush=True)
-        shown = len(lines)
-        if until is not None and until():
-            return True
-        time.sleep(0.2)
-    return False
+# In the order `pywasm-filter --help` lists them.
+COMMANDS: tuple[Command, ...] = (init, build, serve, run, push, pull, deploy)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -220,64 +18,16 @@ def _parser() -> argparse.ArgumentParser:
         description="Build Proxy-Wasm filters for Envoy, Istio and Nginx WasmX from Python.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-
-    init = commands.add_parser("init", help="create a new filter project from a template")
-    init.add_argument("directory", type=Path)
-    init.add_argument("--template", default=scaffold.DEFAULT_TEMPLATE,
-                      help=f"one of {', '.join(scaffold.TEMPLATES)} "
-                           f"(default {scaffold.DEFAULT_TEMPLATE})")
-    init.set_defaults(run=_command_init)
-
-    build_command = commands.add_parser("build", help="compile a Python filter to a .wasm module")
-    build_command.add_argument("filter", type=Path,
-                               help="the filter .py file or package directory")
-    build_command.add_argument("-o", "--output", type=Path,
-                               help="output .wasm (default: ./NAME.wasm)")
-    build_command.add_argument("--report", action="store_true",
-                               help="list what each proxy lacks that the filter uses")
-    build_command.add_argument("--hosts", metavar="HOSTS",
-                               help="proxies the module must run in, e.g. envoy,wasmx (a host "
-                                    "that cannot run the filter is an error; default: every "
-                                    "host that can run it)")
-    build_command.add_argument("--size-report", action="store_true",
-                               help="also say what the module's size is made of, import by "
-                               "import (builds one more module per import)")
-    build_command.add_argument("--callback-budget", type=int, metavar="N",
-                               default=DEFAULT_CALLBACK_BUDGET,
-                               help="loop iterations and Python calls one callback may run "
-                                    "before it raises proxywasm.CallbackTimeout "
-                                    f"(default {DEFAULT_CALLBACK_BUDGET:,}; 0: no limit)")
-    build_command.set_defaults(run=_command_build)
-
-    serve = commands.add_parser("serve", help="run a filter in a local Envoy on 127.0.0.1")
-    serve.add_argument("filter", type=Path, help="a filter .py (built first) or a .wasm module")
-    serve.add_argument("--config", type=Path, help="file whose text is the plugin configuration")
-    serve.add_argument("--request", metavar="PATH",
-                       help="send one GET request for PATH, print the response and stop")
-    serve.add_argument("--port", type=int, default=0,
-                       help="listener port on 127.0.0.1 (default: a free one)")
-    serve.add_argument("--upstream", metavar="URL",
-                       help="route to http://HOST:PORT instead of a direct response")
-    serve.add_argument("--watch", action="store_true",
-                       help="rebuild and restart when the filter's .py files (or --config) change")
-    serve.add_argument("--failure-policy", default=DEFAULT_FAILURE_POLICY, choices=FAILURE_POLICIES,
-                       help="what Envoy does after a Wasm trap (default "
-                            f"{DEFAULT_FAILURE_POLICY}: a new VM serves the next request)")
-    serve.set_defaults(run=_command_serve)
-
-    run = commands.add_parser("run", help="drive one request through a filter in the emulator")
-    run_command.add_arguments(run)
-    run.set_defaults(run=run_command.main)
-    oci.add_commands(commands)
-    deploy.add_commands(commands)
+    for command in COMMANDS:
+        command.add_parser(commands).set_defaults(handle=command.handle)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `pywasm-filter` console script."""
+    """Entry point of the `pywasm-filter` console script: 1 on an error the user can fix."""
     args = _parser().parse_args(argv)
     try:
-        args.run(args)
+        args.handle(args)
     except PywasmFilterError as error:
         print(error, file=sys.stderr)
         return 1

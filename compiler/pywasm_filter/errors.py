@@ -9,8 +9,12 @@ class PywasmFilterError(Exception):
     """A failure the user can act on; the CLI prints it and exits with status 1."""
 
 
-class FilterError(PywasmFilterError):
-    """A problem in the user's filter, located at a file and line."""
+class FilterSourceError(PywasmFilterError):
+    """The filter's source cannot be built: a problem located at a file and line.
+
+    Found before the filter runs; a filter failing while it runs in the emulator is
+    ``proxywasm.testing.FilterError`` instead.
+    """
 
     def __init__(self, file: Path | str, line: int | None, message: str, fix: str = "") -> None:
         self.file = str(file)

@@ -1,4 +1,4 @@
-"""`pywasm-filter push` and `pull`: a module as an OCI image in a registry, as Istio fetches it.
+"""A module as an OCI image in a registry, as Istio fetches it (`pywasm-filter push`, `pull`).
 
 Two layouts (Solo's Wasm image spec, both accepted by Istio's image fetcher):
 - compat: one `tar+gzip` layer holding `plugin.wasm`, so any registry and tool handles it;
@@ -9,7 +9,6 @@ registry or rejected credentials into one clear error instead of oras's long ret
 
 from __future__ import annotations
 
-import argparse
 import base64
 import gzip
 import hashlib
@@ -370,45 +369,3 @@ def pull(reference_text: str, output: Path, *, plain_http: bool | None = None) -
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(module)
     return PullResult(variant, digest, _sha256(module))
-
-
-# Command line
-
-
-def _command_push(args: argparse.Namespace) -> None:
-    result = push(args.module, args.reference, args.variant, root_ids=args.root_id,
-                  plain_http=args.plain_http or None)
-    print(f"pushed {result.reference} ({result.variant} variant)")
-    print(f"manifest digest: {result.manifest_digest}")
-    print(f"module sha256:   {result.module_sha256}")
-    print(f"Istio WasmPlugin: url oci://{result.reference} pins sha256 "
-          f"{result.manifest_digest.removeprefix('sha256:')} (the manifest's; a file:// or "
-          "https:// url pins the module's)")
-
-
-def _command_pull(args: argparse.Namespace) -> None:
-    result = pull(args.reference, args.output, plain_http=args.plain_http or None)
-    print(f"wrote {args.output} ({result.variant} variant)")
-    print(f"manifest digest: {result.manifest_digest}")
-    print(f"module sha256:   {result.module_sha256}")
-
-
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `push` and `pull` on the CLI's subcommand parser."""
-    plain_help = "speak plain HTTP to the registry (automatic for localhost and 127.0.0.1)"
-    push_command = commands.add_parser("push", help="push a .wasm module to an OCI registry")
-    push_command.add_argument("module", type=Path, help="the .wasm module to push")
-    push_command.add_argument("reference", help="REGISTRY/REPOSITORY:TAG")
-    push_command.add_argument("--variant", default="compat", choices=VARIANTS,
-                              help="image layout: compat (tar+gzip layer, default) or oci")
-    push_command.add_argument("--root-id", action="append", default=[],
-                              help="root id recorded in the oci variant's config (repeatable)")
-    push_command.add_argument("--plain-http", action="store_true", help=plain_help)
-    push_command.set_defaults(run=_command_push)
-
-    pull_command = commands.add_parser("pull", help="pull a .wasm module from an OCI registry")
-    pull_command.add_argument("reference", help="REGISTRY/REPOSITORY:TAG or ...@sha256:DIGEST")
-    pull_command.add_argument("-o", "--output", type=Path, required=True,
-                              help="where to write the module")
-    pull_command.add_argument("--plain-http", action="store_true", help=plain_help)
-    pull_command.set_defaults(run=_command_pull)

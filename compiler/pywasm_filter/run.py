@@ -1,13 +1,12 @@
-"""`pywasm-filter run`: one request through a filter in the emulator, and what the filter did.
+"""One request through a filter in the emulator, and what the filter did (`pywasm-filter run`).
 
 The request, the upstream's response, the configuration and the answers to HTTP and gRPC calls
-come from options or a small YAML/JSON file; the report lists each phase's action, header
-changes, local responses, callouts and the filter's log lines.
+come from a small YAML/JSON file and ``Overrides`` (the command's options); the report lists
+each phase's action, header changes, local responses, callouts and the filter's log lines.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import traceback
@@ -57,38 +56,6 @@ class Scenario:
                 (":authority", self.authority), (":scheme", "http"), *self.headers]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `pywasm-filter run`."""
-    parser.add_argument("filter", type=Path, help="a filter .py (or package) or a built .wasm")
-    parser.add_argument("--engine", choices=("source", "wasm"),
-                        help="run a .py from source (default) or build it and run the module")
-    parser.add_argument("--input", type=Path,
-                        help="YAML or JSON file describing the request (options override it)")
-    parser.add_argument("--method", help="request method (default GET)")
-    parser.add_argument("--path", help="request path (default /)")
-    parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
-                        help="a request header (repeatable)")
-    parser.add_argument("--body", help="the request body")
-    parser.add_argument("--config", metavar="FILE_OR_TEXT",
-                        help="the plugin configuration: a file's contents, or the text itself")
-    parser.add_argument("--vm-config", metavar="FILE_OR_TEXT", help="the VM configuration")
-    parser.add_argument("--status", type=int, help="the upstream's response status (200)")
-    parser.add_argument("--response-header", action="append", default=[],
-                        metavar="NAME:VALUE", help="an upstream response header (repeatable)")
-    parser.add_argument("--response-body", help="the upstream's response body")
-
-
-def _pair(text: str, option: str) -> tuple[str, str]:
-    name, separator, value = text.partition(":")
-    if name == "" and separator:
-        pseudo, separator, value = value.partition(":")
-        name = ":" + pseudo
-    if not separator or not name:
-        raise PywasmFilterError(f"error: {option} {text!r} is not NAME:VALUE\n"
-                                f"  fix: write it like {option} x-user:alice")
-    return name.strip(), value.strip()
-
-
 def _pairs(value: object, where: str) -> Pairs:
     if isinstance(value, dict):
         return [(str(name), str(item)) for name, item in value.items()]
@@ -103,11 +70,6 @@ def _data(value: object) -> bytes:
     if isinstance(value, dict | list):
         return json.dumps(value).encode()
     return str(value).encode()
-
-
-def _file_or_text(value: str) -> bytes:
-    path = Path(value)
-    return path.read_bytes() if path.is_file() else value.encode()
 
 
 def _load_input(path: Path) -> dict[str, Any]:
@@ -127,36 +89,52 @@ def _load_input(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def scenario_from(args: argparse.Namespace) -> Scenario:
-    """Merge the input file (if any) and the options into one scenario."""
-    given = _load_input(args.input) if args.input else {}
-    where = str(args.input)
+@dataclass
+class Overrides:
+    """What is given besides the input file: set fields win over the file, headers are added."""
+
+    method: str | None = None
+    path: str | None = None
+    headers: Pairs = field(default_factory=list)
+    body: bytes | None = None
+    configuration: bytes | None = None
+    vm_configuration: bytes | None = None
+    response_status: int | None = None
+    response_headers: Pairs = field(default_factory=list)
+    response_body: bytes | None = None
+
+
+def scenario_from(input_path: Path | None, overrides: Overrides) -> Scenario:
+    """Merge the input file (if any) and the overrides into one scenario."""
+    given = _load_input(input_path) if input_path else {}
+    where = str(input_path)
     scenario = Scenario()
-    scenario.method = str(args.method or given.get("method", scenario.method))
-    scenario.path = str(args.path or given.get("path", scenario.path))
+    scenario.method = str(overrides.method or given.get("method", scenario.method))
+    scenario.path = str(overrides.path or given.get("path", scenario.path))
     scenario.authority = str(given.get("authority", scenario.authority))
-    scenario.headers = _pairs(given.get("headers", {}), where)
-    scenario.headers += [_pair(text, "--header") for text in args.header]
-    if args.body is not None or "body" in given:
-        scenario.body = _data(args.body if args.body is not None else given["body"])
-    if args.config is not None:
-        scenario.configuration = _file_or_text(args.config)
+    scenario.headers = _pairs(given.get("headers", {}), where) + overrides.headers
+    if overrides.body is not None:
+        scenario.body = overrides.body
+    elif "body" in given:
+        scenario.body = _data(given["body"])
+    if overrides.configuration is not None:
+        scenario.configuration = overrides.configuration
     elif "config" in given:
         scenario.configuration = _data(given["config"])
-    if args.vm_config is not None:
-        scenario.vm_configuration = _file_or_text(args.vm_config)
+    if overrides.vm_configuration is not None:
+        scenario.vm_configuration = overrides.vm_configuration
     elif "vm_config" in given:
         scenario.vm_configuration = _data(given["vm_config"])
     scenario.properties = {str(key): str(value)
                            for key, value in dict(given.get("properties") or {}).items()}
     response = dict(given.get("response") or {})
-    scenario.response_status = int(args.status or response.get("status", 200))
-    scenario.response_headers = _pairs(response.get("headers", {}), where)
-    scenario.response_headers += [_pair(text, "--response-header")
-                                  for text in args.response_header]
-    if args.response_body is not None or "body" in response:
-        body = args.response_body if args.response_body is not None else response["body"]
-        scenario.response_body = _data(body)
+    scenario.response_status = int(overrides.response_status or response.get("status", 200))
+    scenario.response_headers = (_pairs(response.get("headers", {}), where)
+                                 + overrides.response_headers)
+    if overrides.response_body is not None:
+        scenario.response_body = overrides.response_body
+    elif "body" in response:
+        scenario.response_body = _data(response["body"])
     scenario.http_calls = list(given.get("http_calls") or [])
     scenario.grpc_calls = list(given.get("grpc_calls") or [])
     return scenario
@@ -296,10 +274,3 @@ def run(filter_path: Path, scenario: Scenario, engine: str | None, show: Print) 
                 show(f"  [{record.level.name.lower()}] {record.message}")
             host.close()
     return 1 if host.failures else status
-
-
-def main(args: argparse.Namespace) -> None:
-    """Entry point of `pywasm-filter run`: exit status 1 when the filter failed or refused."""
-    if run(args.filter, scenario_from(args), args.engine, print):
-        raise PywasmFilterError(f"{args.filter}: the filter failed or refused to start; "
-                                "its log is above")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pywasm_filter.build import _stage_sdk, build
-from pywasm_filter.errors import FilterError
+from pywasm_filter.errors import FilterSourceError
 from pywasm_filter.wasm import packed
 from tests.conftest import EXAMPLES
 
@@ -31,7 +31,7 @@ def test_built_module_contains_no_emulator_code(built: Callable[[Path], Path]) -
 def test_filter_importing_the_emulator_is_refused(tmp_path: Path) -> None:
     source = tmp_path / "uses_testing.py"
     source.write_text("import proxywasm\nfrom proxywasm.testing import Host\n")
-    with pytest.raises(FilterError) as refused:
+    with pytest.raises(FilterSourceError) as refused:
         build(source, tmp_path / "out.wasm")
     assert str(refused.value).startswith(
         f"{source}:2: error: 'proxywasm.testing' is for tests on your machine")

@@ -64,7 +64,8 @@ class HostOptions(TypedDict, total=False):
 
 
 class FilterError(AssertionError):
-    """The filter failed in a callback: its traceback (file and line) is in the message."""
+    """The filter failed while the emulator ran it: a callback raised (its traceback, with file
+    and line, is in the message) or the module trapped. A test failure, not a build error."""
 
 
 class Engine(Protocol):
