@@ -31,6 +31,7 @@ _http = state.http
 _streams = state.streams
 _paused = state.paused
 _awaiting = state.awaiting
+_inherited_by_class = state.inherited_by_class
 
 
 # Registration (module level in the user's filter, at build time)
@@ -157,14 +158,14 @@ def create(context_id: int, parent_context_id: int) -> int:
             context.context_id = context_id
             context.root_context_id = parent_context_id
             _http[context_id] = context
-            return state.inherited_by_class[http]
+            return _inherited_by_class[http]
         stream = state.plain_stream
         if stream is not None:
             connection = _new(stream)
             connection.context_id = context_id
             connection.root_context_id = parent_context_id
             _streams[context_id] = connection
-            return state.inherited_by_class[stream]
+            return _inherited_by_class[stream]
         return _create_child(context_id, parent_context_id)
     except BaseException as exc:
         report(exc, f"creating context {context_id} failed; its stream will fail closed")
