@@ -5,9 +5,13 @@ Run `python docs/generate_api.py` after changing the SDK; a test checks the file
 
 from __future__ import annotations
 
+import ast
 import enum
 import inspect
+import itertools
+import textwrap
 from pathlib import Path
+from types import MethodType, ModuleType
 
 import proxywasm
 import proxywasm.config
@@ -37,8 +41,32 @@ def _function(name: str, function: object) -> str:
     return f"- `{name}{signature}`" + (f": {summary}" if summary else "")
 
 
+def _bound_method(name: str, method: MethodType, summary: str, self_first: bool = True) -> str:
+    """A function with its first argument bound (``hostcalls.method``), shown as the ``def`` it
+    stands for (``self`` first in a class) with the docstring written under its assignment."""
+    signature = str(inspect.signature(method)).replace("'", "")
+    if self_first:
+        signature = "(self" + (", " if signature[1] != ")" else "") + signature[1:]
+    return f"- `{name}{signature}`: {summary}"
+
+
+def _attribute_docs(owner: type | ModuleType) -> dict[str, str]:
+    """The docstrings written under a class's or module's attribute assignments, by name."""
+    body = ast.parse(textwrap.dedent(inspect.getsource(owner))).body
+    if inspect.isclass(owner):
+        body = body[0].body  # type: ignore[attr-defined]
+    return {
+        statement.targets[0].id: " ".join(inspect.cleandoc(after.value.value).split())
+        for statement, after in itertools.pairwise(body)
+        if isinstance(statement, ast.Assign) and isinstance(statement.targets[0], ast.Name)
+        and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+        and isinstance(after.value.value, str)
+    }
+
+
 def _class(name: str, cls: type) -> list[str]:
     lines = [f"### `{name}`", "", _summary(cls), ""]
+    attribute_docs = _attribute_docs(cls)
     if issubclass(cls, enum.Enum):
         lines.append(", ".join(f"`{member.name}` = {member.value}" for member in cls))
         return [*lines, ""]
@@ -50,6 +78,8 @@ def _class(name: str, cls: type) -> list[str]:
             continue
         if inspect.isfunction(value):
             lines.append(_function(attribute, value))
+        elif isinstance(value, MethodType):
+            lines.append(_bound_method(attribute, value, attribute_docs[attribute]))
         elif inspect.ismemberdescriptor(value):
             kind = cls.__annotations__.get(attribute, "attribute")
             lines.append(f"- `{attribute}: {kind}`")
@@ -73,6 +103,9 @@ def render() -> str:
             errors.append(f"- `{name}`: {_summary(item)}")
         elif inspect.isclass(item):
             classes.extend(_class(name, item))
+        elif isinstance(item, MethodType):
+            docs = _attribute_docs(inspect.getmodule(item))  # type: ignore[arg-type]
+            functions.append(_bound_method(name, item, docs[name], self_first=False))
         else:
             functions.append(_function(name, item))
     sections = [
@@ -99,7 +132,9 @@ def _module_section(module: object) -> list[str]:
     for attribute, value in vars(module).items():
         if attribute.startswith("_") or getattr(value, "__module__", None) != name:
             continue
-        if inspect.isfunction(value):
+        if inspect.isfunction(value) and value.__name__ != attribute:
+            lines.append(f"- `{attribute}`: the same function as `{value.__name__}`")
+        elif inspect.isfunction(value):
             lines.append(_function(attribute, value))
         elif inspect.isclass(value):
             lines.append(f"- `{attribute}`: {_summary(value)}")

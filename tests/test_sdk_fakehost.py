@@ -1,232 +1,207 @@
-"""A fake ``_proxywasm`` for the SDK's unit tests: records calls and keeps maps and buffers.
+"""The SDK's unit tests' ``_proxywasm``: the emulator's host calls, recorded, over one context.
 
-Bind it with ``proxywasm._host.bind(FakeHost())``; ``installed()`` also resets the SDK's global
-state afterwards. Host calls listed in ``fail`` raise through the SDK's error factory.
+``FakeHost`` is the source engine's ``EmulatedHostModule`` over a ``HostState``, so the host
+rules these tests meet are the emulator's own (``proxywasm.testing.host_root``/``host_http``/
+``host_tcp``), not a copy. Unlike a ``Host`` it runs no callbacks (the tests call the SDK's
+dispatcher directly), so it picks the context a call acts on itself: calls on a stream act on
+``stream`` (``STREAM`` of plugin ``ROOT``, also a TCP connection), the others on the plugin.
+The test sets that stream's header maps and buffers through ``maps`` and ``buffers``. Every
+call is recorded; calls named in ``fail`` raise through the SDK's error factory. Bind it with
+``installed()``, which also resets the SDK's global state afterwards.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from functools import wraps
 
 from proxywasm import _contexts, _host, _log, _runtime, _targets
-from proxywasm.types import LogLevel
+from proxywasm.testing.contexts import HttpStreamState, Scratch, TcpState
+from proxywasm.testing.interfaces import host_function
+from proxywasm.testing.records import Pairs, Plugin
+from proxywasm.testing.source_engine import EmulatedHostModule
+from proxywasm.testing.state import HostState
+from proxywasm.types import BufferType, LogLevel, MapType
 
-Pair = tuple[str, str | bytes]
+ROOT, STREAM, OTHER_STREAM = 1, 2, 3
+_READABLE = {MapType.HTTP_REQUEST_HEADERS, MapType.HTTP_REQUEST_TRAILERS,
+             MapType.HTTP_RESPONSE_HEADERS, MapType.HTTP_RESPONSE_TRAILERS}
+# The host calls that act on the current stream or connection.
+_ON_A_STREAM = frozenset({
+    "get_buffer_bytes", "set_buffer_bytes", "get_buffer_status", "get_header_map_size",
+    "get_header_map_pairs", "get_header_map_pairs_bytes", "set_header_map_pairs",
+    "get_header_map_value", "get_header_map_value_bytes", "add_header_map_value",
+    "replace_header_map_value", "remove_header_map_value", "continue_stream", "close_stream",
+    "send_local_response",
+})
+_SCRATCH_MAPS = (MapType.GRPC_CALL_INITIAL_METADATA, MapType.GRPC_CALL_TRAILING_METADATA,
+                 MapType.HTTP_CALL_RESPONSE_HEADERS, MapType.HTTP_CALL_RESPONSE_TRAILERS)
 
 
-class FakeHost:
-    """Stands in for the C module; every method has the ``_proxywasm`` signature."""
+def _reverse(arguments: bytes) -> bytes:
+    return arguments[::-1]
+
+
+class _Maps(MutableMapping[int, Pairs]):
+    """The header maps by type: the stream's, and callout answers' (the current scratch)."""
+
+    def __init__(self, state: HostState) -> None:
+        self._state = state
+
+    def __getitem__(self, map_type: int) -> Pairs:
+        pairs = self._state.streams[STREAM].header_map(map_type)
+        if pairs is None:
+            pairs = self._state.scratch.maps[map_type]
+        return pairs
+
+    def __setitem__(self, map_type: int, pairs: Pairs) -> None:
+        stream = self._state.streams[STREAM]
+        for side in stream.directions:
+            if map_type == side.headers_map:
+                side.headers = list(pairs)
+                return
+            if map_type == side.trailers_map:
+                side.trailers = list(pairs)
+                return
+        self._state.scratch.maps[map_type] = list(pairs)
+
+    def __delitem__(self, map_type: int) -> None:
+        raise TypeError("a map cannot be removed; set it to []")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(MapType)
+
+    def __len__(self) -> int:
+        return len(MapType)
+
+
+class _Buffers(MutableMapping[int, bytes]):
+    """The buffers by type: the stream's and connection's, or the current scratch's."""
+
+    def __init__(self, state: HostState) -> None:
+        self._state = state
+
+    def __getitem__(self, buffer_type: int) -> bytes:
+        return bytes(self._state.get_buffer_bytes(buffer_type, 0, 0xFFFFFFFF))
+
+    def __setitem__(self, buffer_type: int, data: bytes) -> None:
+        value = bytearray(data)
+        stream, connection = self._state.streams[STREAM], self._state.connections[STREAM]
+        if buffer_type == BufferType.HTTP_REQUEST_BODY:
+            stream.request.buffer = value
+        elif buffer_type == BufferType.HTTP_RESPONSE_BODY:
+            stream.response.buffer = value
+        elif buffer_type == BufferType.DOWNSTREAM_DATA:
+            connection.downstream.buffer = value
+        elif buffer_type == BufferType.UPSTREAM_DATA:
+            connection.upstream.buffer = value
+        else:
+            self._state.scratch.buffers[buffer_type] = value
+
+    def __delitem__(self, buffer_type: int) -> None:
+        raise TypeError("a buffer cannot be removed")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(BufferType)
+
+    def __len__(self) -> int:
+        return len(BufferType)
+
+
+class FakeHost(EmulatedHostModule):
+    """The emulator's ``_proxywasm`` over one context, recording every host call."""
 
     def __init__(self) -> None:
+        self.state = HostState(time_ns=0)
+        super().__init__(self.state)
+        self.state.foreign_functions["reverse"] = _reverse
+        self.state.plugins[ROOT] = Plugin(ROOT, "", "", b"")
+        for context in (STREAM, OTHER_STREAM):
+            stream = HttpStreamState(context, ROOT, readable=set(_READABLE))
+            for side in stream.directions:
+                side.headers, side.trailers = [], []
+            self.state.streams[context] = stream
+        self.state.connections[STREAM] = TcpState(STREAM, ROOT)
+        self.state.scratch = Scratch(maps={map_type: [] for map_type in _SCRATCH_MAPS})
+        self.stream = STREAM
+        """The context the calls on a stream act on."""
         self.calls: list[tuple[str, tuple[object, ...]]] = []
-        self.logs: list[tuple[int, str]] = []
-        self.maps: dict[int, list[Pair]] = {kind: [] for kind in range(8)}
-        self.buffers: dict[int, bytes] = {}
-        self.shared: dict[str, tuple[bytes, int]] = {}
-        self.properties: dict[tuple[str, ...], bytes] = {}
-        self.queues: dict[int, list[bytes]] = {}
-        self.metrics: dict[int, int] = {}
         self.fail: dict[str, int] = {}
-        self.level = int(LogLevel.TRACE)
-        self.nanoseconds = 0
-        self.status: tuple[int, bytes] = (0, b"")
-        self.next_token = 1
-        self.factory: Callable[[int, str], BaseException] | None = None
+        self.maps = _Maps(self.state)
+        self.buffers = _Buffers(self.state)
+        for method in dir(EmulatedHostModule):
+            if host_function(method) is not None or method == "set_inherited_callbacks":
+                setattr(self, method, self._recorded(method, getattr(self, method)))
 
-    def _call(self, name: str, *args: object) -> None:
-        self.calls.append((name, args))
-        if name in self.fail:
-            assert self.factory is not None
-            raise self.factory(self.fail[name], "proxy_" + name)
+    def _recorded(self, name: str, call: Callable[..., object]) -> Callable[..., object]:
+        """``call`` as a host call of the one context: recorded, failed if in ``fail``."""
+
+        @wraps(call)
+        def host_call(*args: object) -> object:
+            self.calls.append((name, tuple(list(arg) if isinstance(arg, tuple) else arg
+                                           for arg in args)))
+            if name in self.fail:
+                raise self._factory(self.fail[name], "proxy_" + name)
+            self.state.current_context = self.stream if name in _ON_A_STREAM else ROOT
+            return call(*args)
+
+        return host_call
 
     def called(self, name: str) -> list[tuple[object, ...]]:
         """Return the arguments of every call of host function ``name``."""
         return [args for called, args in self.calls if called == name]
 
-    def _token(self) -> int:
-        token, self.next_token = self.next_token, self.next_token + 1
-        return token
+    @property
+    def logs(self) -> list[tuple[int, str]]:
+        """Every line logged: (level, message)."""
+        return [(int(record.level), record.message) for record in self.state.log_records]
 
-    def set_error_factory(self, factory: Callable[[int, str], BaseException], /) -> None:
-        self.factory = factory
+    @property
+    def level(self) -> int:
+        """The host's log level."""
+        return int(self.state.log_level)
 
-    def log(self, level: int, message: str, /) -> None:
-        self._call("log", level, message)
-        self.logs.append((int(level), message))
+    @level.setter
+    def level(self, level: int) -> None:
+        self.state.log_level = LogLevel(level)
 
-    def get_log_level(self) -> int:
-        self._call("get_log_level")
-        return self.level
+    @property
+    def nanoseconds(self) -> int:
+        """The host's clock."""
+        return self.state.time_ns
 
-    def get_current_time_nanoseconds(self) -> int:
-        return self.nanoseconds
+    @nanoseconds.setter
+    def nanoseconds(self, value: int) -> None:
+        self.state.time_ns = value
 
-    def set_tick_period_milliseconds(self, period: int, /) -> None:
-        self._call("set_tick_period_milliseconds", period)
+    @property
+    def status(self) -> tuple[int, bytes]:
+        """What ``proxy_get_status`` reports."""
+        return self.state.scratch.status
 
-    def done(self) -> None:
-        self._call("done")
+    @status.setter
+    def status(self, value: tuple[int, bytes]) -> None:
+        self.state.scratch.status = value
 
-    def set_effective_context(self, context_id: int, /) -> None:
-        self._call("set_effective_context", context_id)
+    @property
+    def shared(self) -> dict[str, tuple[bytes, int]]:
+        """The shared data: (value, cas) by key."""
+        return self.state.shared_data
 
-    def set_inherited_callbacks(self, context_id: int, inherited: int, /) -> None:
-        self._call("set_inherited_callbacks", context_id, inherited)
+    @property
+    def properties(self) -> dict[tuple[str, ...], bytes]:
+        """The VM's properties by path."""
+        return self.state.properties
 
-    def get_buffer_bytes(self, buffer_type: int, start: int, max_size: int, /) -> bytes | None:
-        self._call("get_buffer_bytes", buffer_type, start, max_size)
-        data = self.buffers.get(buffer_type)
-        return None if data is None else data[start : start + max_size]
+    @property
+    def metrics(self) -> dict[int, int]:
+        """Counter and gauge values by metric id."""
+        return {metric_id: metric.value for metric_id, metric in self.state.metrics.items()}
 
-    def set_buffer_bytes(self, buffer_type: int, start: int, size: int, value: bytes, /) -> None:
-        self._call("set_buffer_bytes", buffer_type, start, size, value)
-        data = self.buffers.get(buffer_type, b"")
-        self.buffers[buffer_type] = data[:start] + value + data[start + size :]
-
-    def get_buffer_status(self, buffer_type: int, /) -> tuple[int, int]:
-        return len(self.buffers.get(buffer_type, b"")), 0
-
-    def get_header_map_size(self, map_type: int, /) -> int:
-        return len(self.maps[map_type])
-
-    def get_header_map_pairs(self, map_type: int, /) -> list[tuple[str, str]]:
-        return [(k, v if isinstance(v, str) else v.decode()) for k, v in self.maps[map_type]]
-
-    def get_header_map_pairs_bytes(self, map_type: int, /) -> list[tuple[str, bytes]]:
-        return [(k, v.encode() if isinstance(v, str) else v) for k, v in self.maps[map_type]]
-
-    def set_header_map_pairs(self, map_type: int, pairs: Sequence[Pair], /) -> None:
-        self._call("set_header_map_pairs", map_type, pairs)
-        self.maps[map_type] = list(pairs)
-
-    def get_header_map_value(self, map_type: int, key: str, /) -> str | None:
-        value = self.get_header_map_value_bytes(map_type, key)
-        return None if value is None else value.decode()
-
-    def get_header_map_value_bytes(self, map_type: int, key: str, /) -> bytes | None:
-        for name, value in self.get_header_map_pairs_bytes(map_type):
-            if name == key:
-                return value
-        return None
-
-    def add_header_map_value(self, map_type: int, key: str, value: str | bytes, /) -> None:
-        self._call("add_header_map_value", map_type, key, value)
-        self.maps[map_type].append((key, value))
-
-    def replace_header_map_value(self, map_type: int, key: str, value: str | bytes, /) -> None:
-        self._call("replace_header_map_value", map_type, key, value)
-        self.maps[map_type] = [p for p in self.maps[map_type] if p[0] != key] + [(key, value)]
-
-    def remove_header_map_value(self, map_type: int, key: str, /) -> None:
-        self._call("remove_header_map_value", map_type, key)
-        self.maps[map_type] = [p for p in self.maps[map_type] if p[0] != key]
-
-    def continue_stream(self, stream_type: int, /) -> None:
-        self._call("continue_stream", stream_type)
-
-    def close_stream(self, stream_type: int, /) -> None:
-        self._call("close_stream", stream_type)
-
-    def get_status(self) -> tuple[int, bytes]:
-        return self.status
-
-    def send_local_response(
-        self, status_code: int, details: str, body: bytes, headers: Sequence[Pair], grpc: int, /
-    ) -> None:
-        self._call("send_local_response", status_code, details, body, list(headers), grpc)
-
-    def http_call(
-        self,
-        upstream: str,
-        headers: Sequence[Pair],
-        body: bytes,
-        trailers: Sequence[Pair],
-        timeout_ms: int,
-        /,
-    ) -> int:
-        self._call("http_call", upstream, list(headers), body, list(trailers), timeout_ms)
-        return self._token()
-
-    def grpc_call(
-        self,
-        upstream: str,
-        service: str,
-        method: str,
-        initial_metadata: Sequence[Pair],
-        message: bytes,
-        timeout_ms: int,
-        /,
-    ) -> int:
-        self._call("grpc_call", upstream, service, method, message, timeout_ms)
-        return self._token()
-
-    def grpc_stream(
-        self, upstream: str, service: str, method: str, initial_metadata: Sequence[Pair], /
-    ) -> int:
-        self._call("grpc_stream", upstream, service, method)
-        return self._token()
-
-    def grpc_send(self, token: int, message: bytes, end_stream: bool, /) -> None:
-        self._call("grpc_send", token, message, end_stream)
-
-    def grpc_cancel(self, token: int, /) -> None:
-        self._call("grpc_cancel", token)
-
-    def grpc_close(self, token: int, /) -> None:
-        self._call("grpc_close", token)
-
-    def get_shared_data(self, key: str, /) -> tuple[bytes | None, int]:
-        value, cas = self.shared.get(key, (None, 0))
-        return value, cas
-
-    def set_shared_data(self, key: str, value: bytes | None, cas: int, /) -> None:
-        self._call("set_shared_data", key, value, cas)
-        current = self.shared.get(key, (b"", 0))[1]
-        if cas and cas != current:
-            assert self.factory is not None
-            raise self.factory(8, "proxy_set_shared_data")
-        self.shared[key] = (value or b"", current + 1)
-
-    def register_shared_queue(self, name: str, /) -> int:
-        queue_id = len(self.queues) + 1
-        self.queues[queue_id] = []
-        return queue_id
-
-    def resolve_shared_queue(self, vm_id: str, name: str, /) -> int | None:
-        return None
-
-    def enqueue_shared_queue(self, queue_id: int, value: bytes, /) -> None:
-        self.queues[queue_id].append(value)
-
-    def dequeue_shared_queue(self, queue_id: int, /) -> bytes | None:
-        queue = self.queues[queue_id]
-        return queue.pop(0) if queue else None
-
-    def define_metric(self, metric_type: int, name: str, /) -> int:
-        self._call("define_metric", metric_type, name)
-        metric_id = len(self.metrics) + 1
-        self.metrics[metric_id] = 0
-        return metric_id
-
-    def record_metric(self, metric_id: int, value: int, /) -> None:
-        self.metrics[metric_id] = value
-
-    def increment_metric(self, metric_id: int, delta: int, /) -> None:
-        self.metrics[metric_id] += delta
-
-    def get_metric(self, metric_id: int, /) -> int:
-        return self.metrics[metric_id]
-
-    def get_property(self, path: Sequence[str], /) -> bytes | None:
-        return self.properties.get(tuple(path))
-
-    def set_property(self, path: Sequence[str], value: bytes, /) -> None:
-        self.properties[tuple(path)] = value
-
-    def call_foreign_function(self, name: str, arguments: bytes, /) -> bytes | None:
-        self._call("call_foreign_function", name, arguments)
-        return arguments[::-1]
+    def metric_samples(self, metric_id: int) -> list[int]:
+        """A histogram's recorded samples."""
+        return list(self.state.metrics[metric_id].samples)
 
 
 @contextmanager
@@ -242,3 +217,4 @@ def installed() -> Iterator[FakeHost]:
         _contexts.reset()
         _runtime.reset()
         _log.set_log_level(LogLevel.TRACE)
+

@@ -28,7 +28,8 @@ from proxywasm.errors import (
     UnimplementedError,
     error_for,
 )
-from tests.test_sdk_fakehost import FakeHost, installed
+from proxywasm.testing.records import wire_text
+from tests.test_sdk_fakehost import OTHER_STREAM, FakeHost, installed
 
 REQUEST = MapType.HTTP_REQUEST_HEADERS
 RESPONSE_TRAILERS = MapType.HTTP_RESPONSE_TRAILERS
@@ -125,13 +126,28 @@ def test_http_header_helpers(host: FakeHost) -> None:
     context.set_http_request_header("a", "2")
     context.add_http_request_header("a", "3")
     context.add_http_request_header_bytes("b", b"\xff")
-    assert host.maps[REQUEST] == [(":path", "/"), ("a", "2"), ("a", "3"), ("b", b"\xff")]
+    assert host.maps[REQUEST] == [(":path", "/"), ("a", "2"), ("a", "3"),
+                                  ("b", wire_text(b"\xff"))]
     context.set_http_request_header("a", None)
     context.remove_http_request_header("b")
     assert host.maps[REQUEST] == [(":path", "/")]
     context.set_http_response_trailers([("t", "v")])
     context.set_http_response_trailer_bytes("u", b"w")
     assert context.get_http_response_trailers_bytes() == [("t", b"v"), ("u", b"w")]
+
+
+def test_context_methods_take_keywords_and_subclasses_extend_them(host: FakeHost) -> None:
+    class Tagging(HttpContext):
+        def set_http_response_header(self, name: str, value: str | None) -> None:
+            super().set_http_response_header(name, None if value is None else f"[{value}]")
+
+    host.maps[REQUEST] = [(":path", "/x")]
+    context = Tagging(2, 1)
+    assert context.get_http_request_header(name=":path") == "/x"
+    assert context.get_http_request_body(start=0, max_size=1) is None
+    context.set_http_response_header(name="x", value="y")
+    assert host.maps[MapType.HTTP_RESPONSE_HEADERS] == [("x", "[y]")]
+    assert context.get_property(path=["request", "path"]) is None
 
 
 def test_body_and_local_responses(host: FakeHost) -> None:
@@ -143,6 +159,7 @@ def test_body_and_local_responses(host: FakeHost) -> None:
     assert host.buffers[0] == b"HELLO world"
     assert context.get_http_response_body() is None
     context.send_http_response(403, [("x", "y")], b"no")
+    host.stream = OTHER_STREAM  # a stream is answered locally once
     context.send_grpc_response(proxywasm.GrpcStatusCode.PERMISSION_DENIED, "denied")
     assert host.called("send_local_response") == [
         (403, "", b"no", [("x", "y")], -1),
@@ -160,7 +177,8 @@ def test_grpc_status_and_foreign_functions(host: FakeHost) -> None:
     host.status = (0, b"")
     assert context.get_grpc_status() == (0, None)
     assert context.call_foreign_function("reverse", b"abc") == b"cba"
-    assert context.call_foreign_function("reverse", None) == b""
+    # An empty result is None, as the runtime's _proxywasm reports it.
+    assert context.call_foreign_function("reverse", None) is None
 
 
 def test_metrics(host: FakeHost) -> None:
@@ -168,8 +186,8 @@ def test_metrics(host: FakeHost) -> None:
     hostcalls.increment_metric(counter, 2)
     hostcalls.increment_metric(counter, 3)
     assert hostcalls.get_metric(counter) == 5
-    hostcalls.record_metric(counter, 1)
-    assert hostcalls.get_metric(counter) == 1
+    hostcalls.record_metric(counter, 1)  # Envoy adds a value recorded on a counter
+    assert hostcalls.get_metric(counter) == 6
 
 
 def test_sdk_log_level_filters_before_the_host(host: FakeHost) -> None:

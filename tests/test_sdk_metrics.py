@@ -38,7 +38,7 @@ def test_gauge_sets_and_moves_and_histogram_records(host: FakeHost) -> None:
     sizes.record(512)
     assert in_flight.get() == 3
     assert host.called("define_metric")[1] == (MetricType.HISTOGRAM, "body_size")
-    assert host.metrics[2] == 512
+    assert host.metric_samples(2) == [512]
 
 
 def test_wrong_label_count_and_negative_deltas_are_refused(host: FakeHost) -> None:

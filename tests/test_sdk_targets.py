@@ -8,7 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from proxywasm import Gauge, HostCallUnavailableError, HttpContext, _host, _targets, log_handler
+from proxywasm import (
+    Gauge,
+    HostCallUnavailableError,
+    HttpContext,
+    _host,
+    _targets,
+    hostcalls,
+    log_handler,
+)
 from proxywasm.errors import error_for
 from proxywasm.types import LogLevel, MapType
 from tests.test_sdk_fakehost import FakeHost, installed
@@ -35,6 +43,16 @@ def test_header_names_are_lowercased_where_a_target_keeps_their_case(host: FakeH
     _wasmx_targeted()
     assert context.get_http_request_headers() == [("x-client-case", "v"), (":path", "/")]
     assert context.get_http_request_headers_bytes()[0] == ("x-client-case", b"v")
+
+
+def test_every_header_map_read_is_lowercased_where_a_target_keeps_the_case(host: FakeHost) -> None:
+    host.maps[MapType.HTTP_RESPONSE_TRAILERS] = [("X-Checksum", "abc")]
+    host.maps[MapType.HTTP_CALL_RESPONSE_HEADERS] = [("Content-Type", "text/plain")]
+    context = HttpContext(2, 1)
+    _wasmx_targeted()
+    assert context.get_http_response_trailers() == [("x-checksum", "abc")]
+    assert context.get_http_call_response_headers_bytes() == [("content-type", b"text/plain")]
+    assert hostcalls.get_map(MapType.HTTP_RESPONSE_TRAILERS) == [("x-checksum", "abc")]
 
 
 def test_gauges_read_and_record_where_a_target_increments_counters_only(host: FakeHost) -> None:

@@ -92,7 +92,13 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
     calls: dict[str, set[str]] = defaultdict(set)
     direct: dict[str, set[str]] = defaultdict(set)
     for path in sorted(Path(proxywasm.__file__).parent.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        tree = ast.parse(path.read_bytes(), str(path))
+        for assignment in _attribute_assignments(tree):
+            # `name = method(MAP, hostcalls.function)`: the name reaches what `function` does.
+            for assigned in assignment.targets:
+                if isinstance(assigned, ast.Name):
+                    calls[assigned.id] |= _names(assignment.value)
+        for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for inner in ast.walk(node):
@@ -121,6 +127,21 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
                     pending.append(target)
         reach[start] = frozenset(found)
     return reach
+
+
+def _attribute_assignments(node: ast.AST) -> Iterator[ast.Assign]:
+    """The assignments of module and class attributes under ``node`` (not functions' locals)."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Assign):
+            yield child
+        elif not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            yield from _attribute_assignments(child)
+
+
+def _names(node: ast.AST) -> set[str]:
+    """The names and attribute names ``node`` mentions."""
+    return {inner.attr if isinstance(inner, ast.Attribute) else inner.id
+            for inner in ast.walk(node) if isinstance(inner, ast.Attribute | ast.Name)}
 
 
 def _sdk_aliases(tree: ast.Module) -> dict[str, str]:
@@ -252,3 +273,26 @@ def report(built: Plan) -> str:
         lines += [f"    {gap}" + ("" if gap.blocking else " (works, differs)") for gap in mine]
     lines.append("  linked host functions: " + ", ".join(sorted(built.linked)))
     return "\n".join(lines)
+
+
+class SourceLink:
+    """The default build's plan for the filter at ``path``, as ``Host.from_source(link=...)``
+    takes it; computed when first read, after the source engine imported the filter, so the
+    filter's own errors (syntax, missing file) are reported first, by the import."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @functools.cached_property
+    def _plan(self) -> Plan:
+        return plan(self.path.resolve())
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        """The target hosts' behaviours the SDK adapts to."""
+        return self._plan.quirks
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        """Host function name -> why the build leaves it out."""
+        return self._plan.unavailable

@@ -21,6 +21,7 @@ import yaml
 from proxywasm import Action
 from proxywasm.testing import FilterError, Host, HttpStream
 
+from . import linking
 from .build import build
 from .errors import PywasmFilterError
 
@@ -171,7 +172,8 @@ def _open_host(path: Path, engine: str, scenario: Scenario) -> Host:
     try:
         return Host(path, engine, plugin_configuration=scenario.configuration,
                     vm_configuration=scenario.vm_configuration,
-                    properties=scenario.properties, raise_filter_errors=False)
+                    properties=scenario.properties, raise_filter_errors=False,
+                    link=linking.SourceLink(path) if engine == "source" else None)
     except SyntaxError as error:
         raise PywasmFilterError(f"{error.filename}:{error.lineno}: error: syntax error: "
                                 f"{error.msg}") from None

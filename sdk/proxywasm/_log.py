@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from . import _host
 from ._state import state
+from .hostcalls import method
 from .types import LogLevel
-
-_TRACE, _DEBUG, _INFO = LogLevel.TRACE, LogLevel.DEBUG, LogLevel.INFO
-_WARN, _ERROR, _CRITICAL = LogLevel.WARN, LogLevel.ERROR, LogLevel.CRITICAL
-
 
 
 def set_log_level(level: LogLevel) -> None:
@@ -18,40 +15,26 @@ def set_log_level(level: LogLevel) -> None:
 
 def log(level: LogLevel, message: str) -> None:
     """Write ``message`` to the proxy log at ``level`` unless ``set_log_level`` filters it."""
+    # The host call itself, not hostcalls.log: a second Python frame would cost every log line
+    # about 1.5k wasmtime fuel.
     if level >= state.log_threshold:
         _host.log(level, message)
 
 
-def log_trace(message: str) -> None:
-    """Log ``message`` at TRACE."""
-    if state.log_threshold <= _TRACE:
-        _host.log(_TRACE, message)
+log_trace = method(LogLevel.TRACE, log)
+"""Log ``message`` at TRACE."""
 
+log_debug = method(LogLevel.DEBUG, log)
+"""Log ``message`` at DEBUG."""
 
-def log_debug(message: str) -> None:
-    """Log ``message`` at DEBUG."""
-    if state.log_threshold <= _DEBUG:
-        _host.log(_DEBUG, message)
+log_info = method(LogLevel.INFO, log)
+"""Log ``message`` at INFO."""
 
+log_warn = method(LogLevel.WARN, log)
+"""Log ``message`` at WARN."""
 
-def log_info(message: str) -> None:
-    """Log ``message`` at INFO."""
-    if state.log_threshold <= _INFO:
-        _host.log(_INFO, message)
+log_error = method(LogLevel.ERROR, log)
+"""Log ``message`` at ERROR."""
 
-
-def log_warn(message: str) -> None:
-    """Log ``message`` at WARN."""
-    if state.log_threshold <= _WARN:
-        _host.log(_WARN, message)
-
-
-def log_error(message: str) -> None:
-    """Log ``message`` at ERROR."""
-    if state.log_threshold <= _ERROR:
-        _host.log(_ERROR, message)
-
-
-def log_critical(message: str) -> None:
-    """Log ``message`` at CRITICAL."""
-    _host.log(_CRITICAL, message)
+log_critical = method(LogLevel.CRITICAL, log)
+"""Log ``message`` at CRITICAL."""

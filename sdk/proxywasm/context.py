@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import _host, _state, hostcalls
+from . import _state, hostcalls
 from .callouts import PendingGrpcCall, PendingHttpCall
-from .hostcalls import DEFAULT_TIMEOUT, MAX_SIZE
+from .hostcalls import DEFAULT_TIMEOUT, method
 from .types import BufferType, MapType
 
 TYPE_CHECKING = False
@@ -20,6 +20,9 @@ _CALL_HEADERS = MapType.HTTP_CALL_RESPONSE_HEADERS
 _CALL_TRAILERS = MapType.HTTP_CALL_RESPONSE_TRAILERS
 _INITIAL_METADATA = MapType.GRPC_CALL_INITIAL_METADATA
 _TRAILING_METADATA = MapType.GRPC_CALL_TRAILING_METADATA
+_CALL_BODY = BufferType.HTTP_CALL_RESPONSE_BODY
+_GRPC_MESSAGE = BufferType.GRPC_CALL_MESSAGE
+_FOREIGN_ARGUMENTS = BufferType.FOREIGN_FUNCTION_ARGUMENTS
 
 
 class Context:
@@ -122,41 +125,32 @@ class Context:
     ) -> None:
         """Called with the answer to ``dispatch_http_call``; no headers means it failed."""
 
-    def get_http_call_response_headers(self) -> list[tuple[str, str]]:
-        """Return the HTTP call response's headers (in ``on_http_call_response``)."""
-        return _host.get_header_map_pairs(_CALL_HEADERS)
+    get_http_call_response_headers = method(_CALL_HEADERS, hostcalls.get_map)
+    """Return the HTTP call response's headers (in ``on_http_call_response``)."""
 
-    def get_http_call_response_headers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return the HTTP call response's headers with raw values."""
-        return _host.get_header_map_pairs_bytes(_CALL_HEADERS)
+    get_http_call_response_headers_bytes = method(_CALL_HEADERS, hostcalls.get_map_bytes)
+    """Return the HTTP call response's headers with raw values."""
 
-    def get_http_call_response_header(self, name: str) -> str | None:
-        """Return one header of the HTTP call response, or None."""
-        return _host.get_header_map_value(_CALL_HEADERS, name)
+    get_http_call_response_header = method(_CALL_HEADERS, hostcalls.get_map_value)
+    """Return one header of the HTTP call response, or None."""
 
-    def get_http_call_response_header_bytes(self, name: str) -> bytes | None:
-        """Return one raw header of the HTTP call response, or None."""
-        return _host.get_header_map_value_bytes(_CALL_HEADERS, name)
+    get_http_call_response_header_bytes = method(_CALL_HEADERS, hostcalls.get_map_value_bytes)
+    """Return one raw header of the HTTP call response, or None."""
 
-    def get_http_call_response_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return (part of) the HTTP call response's body, or None."""
-        return _host.get_buffer_bytes(BufferType.HTTP_CALL_RESPONSE_BODY, start, max_size)
+    get_http_call_response_body = method(_CALL_BODY, hostcalls.get_buffer)
+    """Return (part of) the HTTP call response's body, or None."""
 
-    def get_http_call_response_trailers(self) -> list[tuple[str, str]]:
-        """Return the HTTP call response's trailers."""
-        return _host.get_header_map_pairs(_CALL_TRAILERS)
+    get_http_call_response_trailers = method(_CALL_TRAILERS, hostcalls.get_map)
+    """Return the HTTP call response's trailers."""
 
-    def get_http_call_response_trailers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return the HTTP call response's trailers with raw values."""
-        return _host.get_header_map_pairs_bytes(_CALL_TRAILERS)
+    get_http_call_response_trailers_bytes = method(_CALL_TRAILERS, hostcalls.get_map_bytes)
+    """Return the HTTP call response's trailers with raw values."""
 
-    def get_http_call_response_trailer(self, name: str) -> str | None:
-        """Return one trailer of the HTTP call response, or None."""
-        return _host.get_header_map_value(_CALL_TRAILERS, name)
+    get_http_call_response_trailer = method(_CALL_TRAILERS, hostcalls.get_map_value)
+    """Return one trailer of the HTTP call response, or None."""
 
-    def get_http_call_response_trailer_bytes(self, name: str) -> bytes | None:
-        """Return one raw trailer of the HTTP call response, or None."""
-        return _host.get_header_map_value_bytes(_CALL_TRAILERS, name)
+    get_http_call_response_trailer_bytes = method(_CALL_TRAILERS, hostcalls.get_map_value_bytes)
+    """Return one raw trailer of the HTTP call response, or None."""
 
     # gRPC calls
 
@@ -195,9 +189,8 @@ class Context:
     def on_grpc_call_response(self, token_id: int, status_code: int, response_size: int) -> None:
         """Called with the result of ``dispatch_grpc_call``; status 0 means success."""
 
-    def get_grpc_call_response_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return (part of) the gRPC call's response message, or None."""
-        return _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, start, max_size)
+    get_grpc_call_response_body = method(_GRPC_MESSAGE, hostcalls.get_buffer)
+    """Return (part of) the gRPC call's response message, or None."""
 
     def cancel_grpc_call(self, token_id: int) -> None:
         """Cancel a pending gRPC call; no callback follows."""
@@ -223,13 +216,13 @@ class Context:
     def on_grpc_stream_initial_metadata(self, token_id: int, num_elements: int) -> None:
         """Called when a gRPC stream's initial metadata arrives."""
 
-    def get_grpc_stream_initial_metadata(self) -> list[tuple[str, bytes]]:
-        """Return the gRPC stream's initial metadata (in its callback)."""
-        return _host.get_header_map_pairs_bytes(_INITIAL_METADATA)
+    get_grpc_stream_initial_metadata = method(_INITIAL_METADATA, hostcalls.get_map_bytes)
+    """Return the gRPC stream's initial metadata (in its callback)."""
 
-    def get_grpc_stream_initial_metadata_value(self, name: str) -> bytes | None:
-        """Return one initial metadata value of the gRPC stream, or None."""
-        return _host.get_header_map_value_bytes(_INITIAL_METADATA, name)
+    get_grpc_stream_initial_metadata_value = method(
+        _INITIAL_METADATA, hostcalls.get_map_value_bytes
+    )
+    """Return one initial metadata value of the gRPC stream, or None."""
 
     def send_grpc_stream_message(
         self, token_id: int, message: bytes | None, end_stream: bool = False
@@ -240,20 +233,19 @@ class Context:
     def on_grpc_stream_message(self, token_id: int, message_size: int) -> None:
         """Called when a message arrives on a gRPC stream."""
 
-    def get_grpc_stream_message(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return (part of) the message that arrived on the gRPC stream, or None."""
-        return _host.get_buffer_bytes(BufferType.GRPC_CALL_MESSAGE, start, max_size)
+    get_grpc_stream_message = method(_GRPC_MESSAGE, hostcalls.get_buffer)
+    """Return (part of) the message that arrived on the gRPC stream, or None."""
 
     def on_grpc_stream_trailing_metadata(self, token_id: int, num_elements: int) -> None:
         """Called when a gRPC stream's trailing metadata arrives."""
 
-    def get_grpc_stream_trailing_metadata(self) -> list[tuple[str, bytes]]:
-        """Return the gRPC stream's trailing metadata (in its callback)."""
-        return _host.get_header_map_pairs_bytes(_TRAILING_METADATA)
+    get_grpc_stream_trailing_metadata = method(_TRAILING_METADATA, hostcalls.get_map_bytes)
+    """Return the gRPC stream's trailing metadata (in its callback)."""
 
-    def get_grpc_stream_trailing_metadata_value(self, name: str) -> bytes | None:
-        """Return one trailing metadata value of the gRPC stream, or None."""
-        return _host.get_header_map_value_bytes(_TRAILING_METADATA, name)
+    get_grpc_stream_trailing_metadata_value = method(
+        _TRAILING_METADATA, hostcalls.get_map_value_bytes
+    )
+    """Return one trailing metadata value of the gRPC stream, or None."""
 
     def cancel_grpc_stream(self, token_id: int) -> None:
         """Cancel a gRPC stream; no callback follows."""
@@ -276,11 +268,8 @@ class Context:
     def on_foreign_function(self, function_id: int, arguments_size: int) -> None:
         """Called when the host invokes a foreign function on this plugin."""
 
-    def get_foreign_function_arguments(
-        self, start: int = 0, max_size: int = MAX_SIZE
-    ) -> bytes | None:
-        """Return (part of) the arguments of the foreign function being called, or None."""
-        return _host.get_buffer_bytes(BufferType.FOREIGN_FUNCTION_ARGUMENTS, start, max_size)
+    get_foreign_function_arguments = method(_FOREIGN_ARGUMENTS, hostcalls.get_buffer)
+    """Return (part of) the arguments of the foreign function being called, or None."""
 
     def call_foreign_function(self, function_name: str, arguments: bytes | None) -> bytes | None:
         """Call a host-specific function (e.g. Envoy's ``compress``) and return its result."""
@@ -304,7 +293,7 @@ class RootContext(Context):
 
     def get_vm_configuration(self) -> bytes | None:
         """Return the VM configuration (in ``on_vm_start``), or None."""
-        return _host.get_buffer_bytes(BufferType.VM_CONFIGURATION, 0, MAX_SIZE)
+        return hostcalls.get_buffer(BufferType.VM_CONFIGURATION)
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
         """Called with a new plugin configuration; return False to reject it."""
@@ -312,7 +301,7 @@ class RootContext(Context):
 
     def get_plugin_configuration(self) -> bytes | None:
         """Return the plugin configuration (in ``on_configure``), or None."""
-        return _host.get_buffer_bytes(BufferType.PLUGIN_CONFIGURATION, 0, MAX_SIZE)
+        return hostcalls.get_buffer(BufferType.PLUGIN_CONFIGURATION)
 
     def set_tick_period(self, period: timedelta) -> None:
         """Call ``on_tick`` every ``period`` (millisecond precision; zero stops the timer)."""

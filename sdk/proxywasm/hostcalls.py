@@ -2,20 +2,36 @@
 
 They convert Python types (enums, ``timedelta``, ``None`` for "no value") to what the ABI wants
 and check arguments where the host's own error would be unclear. A failing call raises a
-``proxywasm.errors.HostCallError`` subclass; "absent" results come back as ``None``.
+``proxywasm.errors.HostCallError`` subclass; "absent" results come back as ``None``. Every rule
+of a host call lives here once: the contexts' methods are these functions with their map,
+buffer or stream bound (``method``), or one line over them.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import MethodType
 
-from . import _host
+from . import _host, _targets
 from .errors import CasMismatchError
 from .types import BufferType, GrpcStatusCode, LogLevel, MapType, MetricType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from typing import Concatenate, ParamSpec, Protocol, TypeVar
+
+    _P = ParamSpec("_P")
+    _R = TypeVar("_R", covariant=True)
+    _T = TypeVar("_T")
+    _Value = TypeVar("_Value", str, bytes)
+
+    class _Method(Protocol[_P, _R]):
+        """What type checkers see of ``method(...)``: the bound function, also when read from
+        an instance of the class it is assigned in (it does not bind ``self``)."""
+
+        def __call__(self, *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
+        def __get__(self, instance: object, owner: type | None = None) -> Callable[_P, _R]: ...
 
 MAX_SIZE = 0xFFFFFFFF
 """A ``max_size`` that reads a buffer to its end."""
@@ -26,6 +42,16 @@ DEFAULT_TIMEOUT = timedelta(seconds=5)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 _CALLOUT_HEADERS = (":method", ":path", ":authority")
+
+
+def method(first: _T, function: Callable[Concatenate[_T, _P], _R]) -> _Method[_P, _R]:
+    """``function`` with its first argument bound to ``first``, to assign as a context method.
+
+    A bound method has no ``__get__``, so reading it from a context does not bind ``self``:
+    ``self.get_http_request_header(name)`` calls ``get_map_value(HTTP_REQUEST_HEADERS, name)``
+    with no Python frame of its own, which a ``def`` calling this module would cost.
+    """
+    return MethodType(function, first)  # type: ignore[return-value]
 
 
 def _milliseconds(period: timedelta, what: str) -> int:
@@ -81,14 +107,22 @@ def get_buffer_status(buffer_type: BufferType) -> tuple[int, int]:
 # Header maps
 
 
+def _lowered(pairs: list[tuple[str, _Value]]) -> list[tuple[str, _Value]]:
+    """Header names lowercased, as Envoy gives them, where a target host (Nginx WasmX) keeps
+    their case; else ``pairs`` as they are."""
+    if not _targets.lower_header_names:
+        return pairs
+    return [(name.lower(), value) for name, value in pairs]
+
+
 def get_map(map_type: MapType) -> list[tuple[str, str]]:
-    """Return all pairs of a header map, values decoded as UTF-8."""
-    return _host.get_header_map_pairs(map_type)
+    """Return all pairs of a header map, names lowercased and values decoded as UTF-8."""
+    return _lowered(_host.get_header_map_pairs(map_type))
 
 
 def get_map_bytes(map_type: MapType) -> list[tuple[str, bytes]]:
-    """Return all pairs of a header map, values as raw bytes."""
-    return _host.get_header_map_pairs_bytes(map_type)
+    """Return all pairs of a header map, names lowercased and values as raw bytes."""
+    return _lowered(_host.get_header_map_pairs_bytes(map_type))
 
 
 def get_map_size(map_type: MapType) -> int:
@@ -106,45 +140,43 @@ def set_map_bytes(map_type: MapType, pairs: Sequence[tuple[str, bytes]]) -> None
     _host.set_header_map_pairs(map_type, pairs)
 
 
-def get_map_value(map_type: MapType, key: str) -> str | None:
-    """Return the value of ``key`` in a header map, or None if it is absent."""
-    return _host.get_header_map_value(map_type, key)
+def get_map_value(map_type: MapType, name: str) -> str | None:
+    """Return the value of header ``name`` in a header map, or None if it is absent."""
+    return _host.get_header_map_value(map_type, name)
 
 
-def get_map_value_bytes(map_type: MapType, key: str) -> bytes | None:
-    """Return the raw value of ``key`` in a header map, or None if it is absent."""
-    return _host.get_header_map_value_bytes(map_type, key)
+def get_map_value_bytes(map_type: MapType, name: str) -> bytes | None:
+    """Return the raw value of header ``name`` in a header map, or None if it is absent."""
+    return _host.get_header_map_value_bytes(map_type, name)
 
 
-def set_map_value(map_type: MapType, key: str, value: str | None) -> None:
-    """Set ``key`` to ``value``, replacing any existing values; None removes the key."""
-    if value is None:
-        _host.remove_header_map_value(map_type, key)
-    else:
-        _host.replace_header_map_value(map_type, key, value)
+if TYPE_CHECKING:  # the same two functions for str and bytes values, each typed for one
+
+    def set_map_value(map_type: MapType, name: str, value: str | None) -> None: ...
+    def set_map_value_bytes(map_type: MapType, name: str, value: bytes | None) -> None: ...
+    def add_map_value(map_type: MapType, name: str, value: str) -> None: ...
+    def add_map_value_bytes(map_type: MapType, name: str, value: bytes) -> None: ...
+
+else:
+
+    def set_map_value(map_type: MapType, name: str, value: str | bytes | None) -> None:
+        """Set header ``name`` to ``value``, replacing any existing values; None removes it."""
+        if value is None:
+            _host.remove_header_map_value(map_type, name)
+        else:
+            _host.replace_header_map_value(map_type, name, value)
+
+    def add_map_value(map_type: MapType, name: str, value: str | bytes) -> None:
+        """Add a ``name: value`` pair, keeping existing values of ``name``."""
+        _host.add_header_map_value(map_type, name, value)
+
+    set_map_value_bytes = set_map_value
+    add_map_value_bytes = add_map_value
 
 
-def set_map_value_bytes(map_type: MapType, key: str, value: bytes | None) -> None:
-    """Set ``key`` to the raw ``value``, replacing any existing values; None removes the key."""
-    if value is None:
-        _host.remove_header_map_value(map_type, key)
-    else:
-        _host.replace_header_map_value(map_type, key, value)
-
-
-def add_map_value(map_type: MapType, key: str, value: str) -> None:
-    """Add a ``key: value`` pair, keeping existing values of ``key``."""
-    _host.add_header_map_value(map_type, key, value)
-
-
-def add_map_value_bytes(map_type: MapType, key: str, value: bytes) -> None:
-    """Add a ``key`` pair with a raw ``value``, keeping existing values of ``key``."""
-    _host.add_header_map_value(map_type, key, value)
-
-
-def remove_map_value(map_type: MapType, key: str) -> None:
-    """Remove every value of ``key`` from a header map."""
-    _host.remove_header_map_value(map_type, key)
+def remove_map_value(map_type: MapType, name: str) -> None:
+    """Remove every value of header ``name`` from a header map."""
+    _host.remove_header_map_value(map_type, name)
 
 
 # Properties

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from . import _host, _log, _state, _targets, hostcalls
+from . import _host, _log, _state, hostcalls
 from .context import Context
-from .hostcalls import MAX_SIZE
+from .hostcalls import method
 from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Sequence
-    from typing import TypeVar
-
-    _Value = TypeVar("_Value", str, bytes)
 
 _REQUEST_HEADERS = MapType.HTTP_REQUEST_HEADERS
 _REQUEST_TRAILERS = MapType.HTTP_REQUEST_TRAILERS
@@ -22,14 +19,6 @@ _REQUEST_BODY = BufferType.HTTP_REQUEST_BODY
 _RESPONSE_BODY = BufferType.HTTP_RESPONSE_BODY
 _REQUEST = StreamType.HTTP_REQUEST
 _RESPONSE = StreamType.HTTP_RESPONSE
-
-
-def _lowered(pairs: list[tuple[str, _Value]]) -> list[tuple[str, _Value]]:
-    """Header names lowercased, as Envoy gives them, where a target host (Nginx WasmX) keeps
-    the client's case; else ``pairs`` as they are."""
-    if not _targets.lower_header_names:
-        return pairs
-    return [(name.lower(), value) for name, value in pairs]
 
 
 class HttpContext(Context):
@@ -62,55 +51,40 @@ class HttpContext(Context):
         """Called with the request headers; return PAUSE to hold the request until resumed."""
         return Action.CONTINUE
 
-    def get_http_request_headers(self) -> list[tuple[str, str]]:
-        """Return all request headers as (name, value) pairs."""
-        return _lowered(_host.get_header_map_pairs(_REQUEST_HEADERS))
+    get_http_request_headers = method(_REQUEST_HEADERS, hostcalls.get_map)
+    """Return all request headers as (name, value) pairs."""
 
-    def get_http_request_headers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return all request headers with raw byte values."""
-        return _lowered(_host.get_header_map_pairs_bytes(_REQUEST_HEADERS))
+    get_http_request_headers_bytes = method(_REQUEST_HEADERS, hostcalls.get_map_bytes)
+    """Return all request headers with raw byte values."""
 
     def set_http_request_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all request headers."""
-        _host.set_header_map_pairs(_REQUEST_HEADERS, headers)
+        hostcalls.set_map(_REQUEST_HEADERS, headers)
 
     def set_http_request_headers_bytes(self, headers: Sequence[tuple[str, bytes]]) -> None:
         """Replace all request headers with pairs whose values are bytes."""
-        _host.set_header_map_pairs(_REQUEST_HEADERS, headers)
+        hostcalls.set_map_bytes(_REQUEST_HEADERS, headers)
 
-    def get_http_request_header(self, name: str) -> str | None:
-        """Return the request header ``name``, or None if it is absent."""
-        return _host.get_header_map_value(_REQUEST_HEADERS, name)
+    get_http_request_header = method(_REQUEST_HEADERS, hostcalls.get_map_value)
+    """Return the request header ``name``, or None if it is absent."""
 
-    def get_http_request_header_bytes(self, name: str) -> bytes | None:
-        """Return the raw value of the request header ``name``, or None."""
-        return _host.get_header_map_value_bytes(_REQUEST_HEADERS, name)
+    get_http_request_header_bytes = method(_REQUEST_HEADERS, hostcalls.get_map_value_bytes)
+    """Return the raw value of the request header ``name``, or None."""
 
-    def set_http_request_header(self, name: str, value: str | None) -> None:
-        """Set the request header ``name``, replacing its values; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_REQUEST_HEADERS, name)
-        else:
-            _host.replace_header_map_value(_REQUEST_HEADERS, name, value)
+    set_http_request_header = method(_REQUEST_HEADERS, hostcalls.set_map_value)
+    """Set the request header ``name``, replacing its values; None removes it."""
 
-    def set_http_request_header_bytes(self, name: str, value: bytes | None) -> None:
-        """Set the request header ``name`` to a raw value; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_REQUEST_HEADERS, name)
-        else:
-            _host.replace_header_map_value(_REQUEST_HEADERS, name, value)
+    set_http_request_header_bytes = method(_REQUEST_HEADERS, hostcalls.set_map_value_bytes)
+    """Set the request header ``name`` to a raw value; None removes it."""
 
-    def add_http_request_header(self, name: str, value: str) -> None:
-        """Add a value to the request header ``name``, keeping existing ones."""
-        _host.add_header_map_value(_REQUEST_HEADERS, name, value)
+    add_http_request_header = method(_REQUEST_HEADERS, hostcalls.add_map_value)
+    """Add a value to the request header ``name``, keeping existing ones."""
 
-    def add_http_request_header_bytes(self, name: str, value: bytes) -> None:
-        """Add a raw value to the request header ``name``, keeping existing ones."""
-        _host.add_header_map_value(_REQUEST_HEADERS, name, value)
+    add_http_request_header_bytes = method(_REQUEST_HEADERS, hostcalls.add_map_value_bytes)
+    """Add a raw value to the request header ``name``, keeping existing ones."""
 
-    def remove_http_request_header(self, name: str) -> None:
-        """Remove every value of the request header ``name``."""
-        _host.remove_header_map_value(_REQUEST_HEADERS, name)
+    remove_http_request_header = method(_REQUEST_HEADERS, hostcalls.remove_map_value)
+    """Remove every value of the request header ``name``."""
 
     def on_http_request_body(
         self, body_size: int, end_of_stream: bool
@@ -118,13 +92,11 @@ class HttpContext(Context):
         """Called as request body data arrives; ``body_size`` counts all data buffered so far."""
         return Action.CONTINUE
 
-    def get_http_request_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return up to ``max_size`` bytes of the buffered request body from ``start``."""
-        return _host.get_buffer_bytes(_REQUEST_BODY, start, max_size)
+    get_http_request_body = method(_REQUEST_BODY, hostcalls.get_buffer)
+    """Return up to ``max_size`` bytes of the buffered request body from ``start``."""
 
-    def set_http_request_body(self, start: int, size: int, value: bytes) -> None:
-        """Replace ``size`` bytes of the buffered request body at ``start`` with ``value``."""
-        _host.set_buffer_bytes(_REQUEST_BODY, start, size, value)
+    set_http_request_body = method(_REQUEST_BODY, hostcalls.set_buffer)
+    """Replace ``size`` bytes of the buffered request body at ``start`` with ``value``."""
 
     def whole_http_request_body(self, body_size: int, end_of_stream: bool) -> bytes | None:
         """The whole request body once its end has arrived, else None: return PAUSE while it is
@@ -135,64 +107,48 @@ class HttpContext(Context):
         """Called with the request trailers; return PAUSE to hold the request until resumed."""
         return Action.CONTINUE
 
-    def get_http_request_trailers(self) -> list[tuple[str, str]]:
-        """Return all request trailers as (name, value) pairs."""
-        return _host.get_header_map_pairs(_REQUEST_TRAILERS)
+    get_http_request_trailers = method(_REQUEST_TRAILERS, hostcalls.get_map)
+    """Return all request trailers as (name, value) pairs."""
 
-    def get_http_request_trailers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return all request trailers with raw byte values."""
-        return _host.get_header_map_pairs_bytes(_REQUEST_TRAILERS)
+    get_http_request_trailers_bytes = method(_REQUEST_TRAILERS, hostcalls.get_map_bytes)
+    """Return all request trailers with raw byte values."""
 
     def set_http_request_trailers(self, trailers: Sequence[tuple[str, str]]) -> None:
         """Replace all request trailers."""
-        _host.set_header_map_pairs(_REQUEST_TRAILERS, trailers)
+        hostcalls.set_map(_REQUEST_TRAILERS, trailers)
 
     def set_http_request_trailers_bytes(self, trailers: Sequence[tuple[str, bytes]]) -> None:
         """Replace all request trailers with pairs whose values are bytes."""
-        _host.set_header_map_pairs(_REQUEST_TRAILERS, trailers)
+        hostcalls.set_map_bytes(_REQUEST_TRAILERS, trailers)
 
-    def get_http_request_trailer(self, name: str) -> str | None:
-        """Return the request trailer ``name``, or None if it is absent."""
-        return _host.get_header_map_value(_REQUEST_TRAILERS, name)
+    get_http_request_trailer = method(_REQUEST_TRAILERS, hostcalls.get_map_value)
+    """Return the request trailer ``name``, or None if it is absent."""
 
-    def get_http_request_trailer_bytes(self, name: str) -> bytes | None:
-        """Return the raw value of the request trailer ``name``, or None."""
-        return _host.get_header_map_value_bytes(_REQUEST_TRAILERS, name)
+    get_http_request_trailer_bytes = method(_REQUEST_TRAILERS, hostcalls.get_map_value_bytes)
+    """Return the raw value of the request trailer ``name``, or None."""
 
-    def set_http_request_trailer(self, name: str, value: str | None) -> None:
-        """Set the request trailer ``name``, replacing its values; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_REQUEST_TRAILERS, name)
-        else:
-            _host.replace_header_map_value(_REQUEST_TRAILERS, name, value)
+    set_http_request_trailer = method(_REQUEST_TRAILERS, hostcalls.set_map_value)
+    """Set the request trailer ``name``, replacing its values; None removes it."""
 
-    def set_http_request_trailer_bytes(self, name: str, value: bytes | None) -> None:
-        """Set the request trailer ``name`` to a raw value; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_REQUEST_TRAILERS, name)
-        else:
-            _host.replace_header_map_value(_REQUEST_TRAILERS, name, value)
+    set_http_request_trailer_bytes = method(_REQUEST_TRAILERS, hostcalls.set_map_value_bytes)
+    """Set the request trailer ``name`` to a raw value; None removes it."""
 
-    def add_http_request_trailer(self, name: str, value: str) -> None:
-        """Add a value to the request trailer ``name``, keeping existing ones."""
-        _host.add_header_map_value(_REQUEST_TRAILERS, name, value)
+    add_http_request_trailer = method(_REQUEST_TRAILERS, hostcalls.add_map_value)
+    """Add a value to the request trailer ``name``, keeping existing ones."""
 
-    def add_http_request_trailer_bytes(self, name: str, value: bytes) -> None:
-        """Add a raw value to the request trailer ``name``, keeping existing ones."""
-        _host.add_header_map_value(_REQUEST_TRAILERS, name, value)
+    add_http_request_trailer_bytes = method(_REQUEST_TRAILERS, hostcalls.add_map_value_bytes)
+    """Add a raw value to the request trailer ``name``, keeping existing ones."""
 
-    def remove_http_request_trailer(self, name: str) -> None:
-        """Remove every value of the request trailer ``name``."""
-        _host.remove_header_map_value(_REQUEST_TRAILERS, name)
+    remove_http_request_trailer = method(_REQUEST_TRAILERS, hostcalls.remove_map_value)
+    """Remove every value of the request trailer ``name``."""
 
     def resume_http_request(self) -> None:
         """Resume the request after a callback returned PAUSE."""
         _state.state.release(self.context_id)
         _host.continue_stream(_REQUEST)
 
-    def reset_http_request(self) -> None:
-        """Reset the HTTP stream from the request side."""
-        _host.close_stream(_REQUEST)
+    reset_http_request = method(_REQUEST, hostcalls.close_stream)
+    """Reset the HTTP stream from the request side."""
 
     # Response
 
@@ -202,55 +158,40 @@ class HttpContext(Context):
         """Called with the response headers; return PAUSE to hold the response until resumed."""
         return Action.CONTINUE
 
-    def get_http_response_headers(self) -> list[tuple[str, str]]:
-        """Return all response headers as (name, value) pairs."""
-        return _lowered(_host.get_header_map_pairs(_RESPONSE_HEADERS))
+    get_http_response_headers = method(_RESPONSE_HEADERS, hostcalls.get_map)
+    """Return all response headers as (name, value) pairs."""
 
-    def get_http_response_headers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return all response headers with raw byte values."""
-        return _lowered(_host.get_header_map_pairs_bytes(_RESPONSE_HEADERS))
+    get_http_response_headers_bytes = method(_RESPONSE_HEADERS, hostcalls.get_map_bytes)
+    """Return all response headers with raw byte values."""
 
     def set_http_response_headers(self, headers: Sequence[tuple[str, str]]) -> None:
         """Replace all response headers."""
-        _host.set_header_map_pairs(_RESPONSE_HEADERS, headers)
+        hostcalls.set_map(_RESPONSE_HEADERS, headers)
 
     def set_http_response_headers_bytes(self, headers: Sequence[tuple[str, bytes]]) -> None:
         """Replace all response headers with pairs whose values are bytes."""
-        _host.set_header_map_pairs(_RESPONSE_HEADERS, headers)
+        hostcalls.set_map_bytes(_RESPONSE_HEADERS, headers)
 
-    def get_http_response_header(self, name: str) -> str | None:
-        """Return the response header ``name``, or None if it is absent."""
-        return _host.get_header_map_value(_RESPONSE_HEADERS, name)
+    get_http_response_header = method(_RESPONSE_HEADERS, hostcalls.get_map_value)
+    """Return the response header ``name``, or None if it is absent."""
 
-    def get_http_response_header_bytes(self, name: str) -> bytes | None:
-        """Return the raw value of the response header ``name``, or None."""
-        return _host.get_header_map_value_bytes(_RESPONSE_HEADERS, name)
+    get_http_response_header_bytes = method(_RESPONSE_HEADERS, hostcalls.get_map_value_bytes)
+    """Return the raw value of the response header ``name``, or None."""
 
-    def set_http_response_header(self, name: str, value: str | None) -> None:
-        """Set the response header ``name``, replacing its values; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_RESPONSE_HEADERS, name)
-        else:
-            _host.replace_header_map_value(_RESPONSE_HEADERS, name, value)
+    set_http_response_header = method(_RESPONSE_HEADERS, hostcalls.set_map_value)
+    """Set the response header ``name``, replacing its values; None removes it."""
 
-    def set_http_response_header_bytes(self, name: str, value: bytes | None) -> None:
-        """Set the response header ``name`` to a raw value; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_RESPONSE_HEADERS, name)
-        else:
-            _host.replace_header_map_value(_RESPONSE_HEADERS, name, value)
+    set_http_response_header_bytes = method(_RESPONSE_HEADERS, hostcalls.set_map_value_bytes)
+    """Set the response header ``name`` to a raw value; None removes it."""
 
-    def add_http_response_header(self, name: str, value: str) -> None:
-        """Add a value to the response header ``name``, keeping existing ones."""
-        _host.add_header_map_value(_RESPONSE_HEADERS, name, value)
+    add_http_response_header = method(_RESPONSE_HEADERS, hostcalls.add_map_value)
+    """Add a value to the response header ``name``, keeping existing ones."""
 
-    def add_http_response_header_bytes(self, name: str, value: bytes) -> None:
-        """Add a raw value to the response header ``name``, keeping existing ones."""
-        _host.add_header_map_value(_RESPONSE_HEADERS, name, value)
+    add_http_response_header_bytes = method(_RESPONSE_HEADERS, hostcalls.add_map_value_bytes)
+    """Add a raw value to the response header ``name``, keeping existing ones."""
 
-    def remove_http_response_header(self, name: str) -> None:
-        """Remove every value of the response header ``name``."""
-        _host.remove_header_map_value(_RESPONSE_HEADERS, name)
+    remove_http_response_header = method(_RESPONSE_HEADERS, hostcalls.remove_map_value)
+    """Remove every value of the response header ``name``."""
 
     def on_http_response_body(
         self, body_size: int, end_of_stream: bool
@@ -258,13 +199,11 @@ class HttpContext(Context):
         """Called as response body data arrives; ``body_size`` counts all data buffered so far."""
         return Action.CONTINUE
 
-    def get_http_response_body(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return up to ``max_size`` bytes of the buffered response body from ``start``."""
-        return _host.get_buffer_bytes(_RESPONSE_BODY, start, max_size)
+    get_http_response_body = method(_RESPONSE_BODY, hostcalls.get_buffer)
+    """Return up to ``max_size`` bytes of the buffered response body from ``start``."""
 
-    def set_http_response_body(self, start: int, size: int, value: bytes) -> None:
-        """Replace ``size`` bytes of the buffered response body at ``start`` with ``value``."""
-        _host.set_buffer_bytes(_RESPONSE_BODY, start, size, value)
+    set_http_response_body = method(_RESPONSE_BODY, hostcalls.set_buffer)
+    """Replace ``size`` bytes of the buffered response body at ``start`` with ``value``."""
 
     def whole_http_response_body(self, body_size: int, end_of_stream: bool) -> bytes | None:
         """The whole response body once its end has arrived, else None: return PAUSE while it
@@ -274,7 +213,7 @@ class HttpContext(Context):
     def _whole_body(self, buffer: BufferType, side: str, body_size: int,
                     end_of_stream: bool) -> bytes | None:
         if end_of_stream:
-            return _host.get_buffer_bytes(buffer, 0, body_size) or b""
+            return hostcalls.get_buffer(buffer, 0, body_size) or b""
         if body_size > self.body_buffer_limit and not self._body_limit_warned:
             self._body_limit_warned = True
             _log.log_warn(
@@ -290,64 +229,48 @@ class HttpContext(Context):
         """Called with the response trailers; return PAUSE to hold the response until resumed."""
         return Action.CONTINUE
 
-    def get_http_response_trailers(self) -> list[tuple[str, str]]:
-        """Return all response trailers as (name, value) pairs."""
-        return _host.get_header_map_pairs(_RESPONSE_TRAILERS)
+    get_http_response_trailers = method(_RESPONSE_TRAILERS, hostcalls.get_map)
+    """Return all response trailers as (name, value) pairs."""
 
-    def get_http_response_trailers_bytes(self) -> list[tuple[str, bytes]]:
-        """Return all response trailers with raw byte values."""
-        return _host.get_header_map_pairs_bytes(_RESPONSE_TRAILERS)
+    get_http_response_trailers_bytes = method(_RESPONSE_TRAILERS, hostcalls.get_map_bytes)
+    """Return all response trailers with raw byte values."""
 
     def set_http_response_trailers(self, trailers: Sequence[tuple[str, str]]) -> None:
         """Replace all response trailers."""
-        _host.set_header_map_pairs(_RESPONSE_TRAILERS, trailers)
+        hostcalls.set_map(_RESPONSE_TRAILERS, trailers)
 
     def set_http_response_trailers_bytes(self, trailers: Sequence[tuple[str, bytes]]) -> None:
         """Replace all response trailers with pairs whose values are bytes."""
-        _host.set_header_map_pairs(_RESPONSE_TRAILERS, trailers)
+        hostcalls.set_map_bytes(_RESPONSE_TRAILERS, trailers)
 
-    def get_http_response_trailer(self, name: str) -> str | None:
-        """Return the response trailer ``name``, or None if it is absent."""
-        return _host.get_header_map_value(_RESPONSE_TRAILERS, name)
+    get_http_response_trailer = method(_RESPONSE_TRAILERS, hostcalls.get_map_value)
+    """Return the response trailer ``name``, or None if it is absent."""
 
-    def get_http_response_trailer_bytes(self, name: str) -> bytes | None:
-        """Return the raw value of the response trailer ``name``, or None."""
-        return _host.get_header_map_value_bytes(_RESPONSE_TRAILERS, name)
+    get_http_response_trailer_bytes = method(_RESPONSE_TRAILERS, hostcalls.get_map_value_bytes)
+    """Return the raw value of the response trailer ``name``, or None."""
 
-    def set_http_response_trailer(self, name: str, value: str | None) -> None:
-        """Set the response trailer ``name``, replacing its values; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_RESPONSE_TRAILERS, name)
-        else:
-            _host.replace_header_map_value(_RESPONSE_TRAILERS, name, value)
+    set_http_response_trailer = method(_RESPONSE_TRAILERS, hostcalls.set_map_value)
+    """Set the response trailer ``name``, replacing its values; None removes it."""
 
-    def set_http_response_trailer_bytes(self, name: str, value: bytes | None) -> None:
-        """Set the response trailer ``name`` to a raw value; None removes it."""
-        if value is None:
-            _host.remove_header_map_value(_RESPONSE_TRAILERS, name)
-        else:
-            _host.replace_header_map_value(_RESPONSE_TRAILERS, name, value)
+    set_http_response_trailer_bytes = method(_RESPONSE_TRAILERS, hostcalls.set_map_value_bytes)
+    """Set the response trailer ``name`` to a raw value; None removes it."""
 
-    def add_http_response_trailer(self, name: str, value: str) -> None:
-        """Add a value to the response trailer ``name``, keeping existing ones."""
-        _host.add_header_map_value(_RESPONSE_TRAILERS, name, value)
+    add_http_response_trailer = method(_RESPONSE_TRAILERS, hostcalls.add_map_value)
+    """Add a value to the response trailer ``name``, keeping existing ones."""
 
-    def add_http_response_trailer_bytes(self, name: str, value: bytes) -> None:
-        """Add a raw value to the response trailer ``name``, keeping existing ones."""
-        _host.add_header_map_value(_RESPONSE_TRAILERS, name, value)
+    add_http_response_trailer_bytes = method(_RESPONSE_TRAILERS, hostcalls.add_map_value_bytes)
+    """Add a raw value to the response trailer ``name``, keeping existing ones."""
 
-    def remove_http_response_trailer(self, name: str) -> None:
-        """Remove every value of the response trailer ``name``."""
-        _host.remove_header_map_value(_RESPONSE_TRAILERS, name)
+    remove_http_response_trailer = method(_RESPONSE_TRAILERS, hostcalls.remove_map_value)
+    """Remove every value of the response trailer ``name``."""
 
     def resume_http_response(self) -> None:
         """Resume the response after a callback returned PAUSE."""
         _state.state.release(self.context_id)
         _host.continue_stream(_RESPONSE)
 
-    def reset_http_response(self) -> None:
-        """Reset the HTTP stream from the response side."""
-        _host.close_stream(_RESPONSE)
+    reset_http_response = method(_RESPONSE, hostcalls.close_stream)
+    """Reset the HTTP stream from the response side."""
 
     # Local responses and the end of the stream
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from . import _host
+from . import hostcalls
 from .errors import HostCallUnavailableError
 from .types import LogLevel
 
@@ -62,7 +62,7 @@ class ProxyLogHandler(logging.Handler):
         if self._level_unknown:
             return LogLevel.TRACE
         try:
-            host_level = _host.get_log_level()
+            host_level = hostcalls.get_log_level()
         except HostCallUnavailableError:
             self._level_unknown = True
             return LogLevel.TRACE
@@ -77,7 +77,7 @@ class ProxyLogHandler(logging.Handler):
         try:
             level = proxy_level(record.levelno)
             if level >= self.refresh_level():
-                _host.log(level, self.format(record))
+                hostcalls.log(level, self.format(record))
         except Exception:
             self.handleError(record)
 

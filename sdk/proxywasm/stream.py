@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import _host, _state
+from . import _host, _state, hostcalls
 from .context import Context
-from .hostcalls import MAX_SIZE
+from .hostcalls import method
 from .types import Action, BufferType, PeerType, StreamType
 
 TYPE_CHECKING = False
@@ -45,22 +45,19 @@ class StreamContext(Context):
         """Called as data arrives from the client; return PAUSE to buffer it."""
         return Action.CONTINUE
 
-    def get_downstream_data(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return up to ``max_size`` bytes of the buffered client data from ``start``."""
-        return _host.get_buffer_bytes(_DOWNSTREAM_DATA, start, max_size)
+    get_downstream_data = method(_DOWNSTREAM_DATA, hostcalls.get_buffer)
+    """Return up to ``max_size`` bytes of the buffered client data from ``start``."""
 
-    def set_downstream_data(self, start: int, size: int, value: bytes) -> None:
-        """Replace ``size`` bytes of the buffered client data at ``start`` with ``value``."""
-        _host.set_buffer_bytes(_DOWNSTREAM_DATA, start, size, value)
+    set_downstream_data = method(_DOWNSTREAM_DATA, hostcalls.set_buffer)
+    """Replace ``size`` bytes of the buffered client data at ``start`` with ``value``."""
 
     def resume_downstream(self) -> None:
         """Resume client data after a callback returned PAUSE."""
         _state.state.release(self.context_id)
         _host.continue_stream(_DOWNSTREAM)
 
-    def close_downstream(self) -> None:
-        """Close the client connection."""
-        _host.close_stream(_DOWNSTREAM)
+    close_downstream = method(_DOWNSTREAM, hostcalls.close_stream)
+    """Close the client connection."""
 
     def on_downstream_close(self, peer_type: PeerType) -> None:
         """Called when the client connection closes; ``peer_type`` says which side closed it."""
@@ -71,22 +68,19 @@ class StreamContext(Context):
         """Called as data arrives from the server; return PAUSE to buffer it."""
         return Action.CONTINUE
 
-    def get_upstream_data(self, start: int = 0, max_size: int = MAX_SIZE) -> bytes | None:
-        """Return up to ``max_size`` bytes of the buffered server data from ``start``."""
-        return _host.get_buffer_bytes(_UPSTREAM_DATA, start, max_size)
+    get_upstream_data = method(_UPSTREAM_DATA, hostcalls.get_buffer)
+    """Return up to ``max_size`` bytes of the buffered server data from ``start``."""
 
-    def set_upstream_data(self, start: int, size: int, value: bytes) -> None:
-        """Replace ``size`` bytes of the buffered server data at ``start`` with ``value``."""
-        _host.set_buffer_bytes(_UPSTREAM_DATA, start, size, value)
+    set_upstream_data = method(_UPSTREAM_DATA, hostcalls.set_buffer)
+    """Replace ``size`` bytes of the buffered server data at ``start`` with ``value``."""
 
     def resume_upstream(self) -> None:
         """Resume server data after a callback returned PAUSE (Envoy: UnimplementedError)."""
         _state.state.release(self.context_id)
         _host.continue_stream(_UPSTREAM)
 
-    def close_upstream(self) -> None:
-        """Close the upstream connection."""
-        _host.close_stream(_UPSTREAM)
+    close_upstream = method(_UPSTREAM, hostcalls.close_stream)
+    """Close the upstream connection."""
 
     def on_upstream_close(self, peer_type: PeerType) -> None:
         """Called when the server connection closes; ``peer_type`` says which side closed it."""

@@ -10,10 +10,10 @@ import pytest
 
 from proxywasm import Action, LogLevel
 from proxywasm.testing import ENVOY_FOREIGN_FUNCTIONS, FilterError, Host, HostLinkError
-from proxywasm.testing.pytest_plugin import Builder
 from pywasm_filter.abi import ENVOY, WASMX
 from pywasm_filter.build import build
 from pywasm_filter.linking import HostTargetError
+from pywasm_filter.pytest_plugin import Builder
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 

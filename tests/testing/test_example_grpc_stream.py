@@ -8,10 +8,10 @@ import pytest
 
 from proxywasm import Action, GrpcStatusCode, LogLevel
 from proxywasm.testing import FilterError, GrpcStream, Host, HostLinkError, HttpStream
-from proxywasm.testing.pytest_plugin import Builder
 from pywasm_filter.abi import ENVOY, WASMX
 from pywasm_filter.build import build
 from pywasm_filter.linking import HostTargetError
+from pywasm_filter.pytest_plugin import Builder
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 

@@ -9,6 +9,7 @@ Development only: this package is never bundled into a module.
 
 from __future__ import annotations
 
+from .contexts import ProxyState
 from .foreign import ENVOY_FOREIGN_FUNCTIONS, envoy_compress, envoy_uncompress
 from .host import FilterError, Host, HostOptions
 from .interfaces import WASMX, HostFunction, HostInterface
@@ -20,7 +21,7 @@ from .profiles import (
     UnsupportedByHostError,
     wasmx,
 )
-from .state import (
+from .records import (
     GrpcCall,
     GrpcStream,
     HeaderList,
@@ -28,13 +29,14 @@ from .state import (
     HttpCall,
     LocalResponse,
     LogRecord,
+    Metric,
     Plugin,
-    ProxyState,
 )
 from .streams import (
     DEFAULT_REQUEST_HEADERS,
     DEFAULT_RESPONSE_HEADERS,
     HttpStream,
+    StreamHost,
     TcpConnection,
 )
 
@@ -60,8 +62,10 @@ __all__ = [
     "HttpStream",
     "LocalResponse",
     "LogRecord",
+    "Metric",
     "Plugin",
     "ProxyState",
+    "StreamHost",
     "TcpConnection",
     "UnsupportedByHostError",
     "envoy_compress",

@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Mapping
 
 from ..types import Status
-from .state import ForeignFunction, HostStatusError
+from .records import ForeignFunction, HostStatusError
 
 
 def envoy_compress(data: bytes) -> bytes:

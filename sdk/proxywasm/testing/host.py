@@ -15,26 +15,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
-from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType, StreamType
+from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType
+from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
+from .local_reply import local_reply
 from .profiles import HostProfile, HostTrap, UnsupportedByHostError, host_profile
-from .state import (
-    Event,
+from .records import (
     ForeignFunction,
     GrpcCall,
     GrpcStream,
-    HostState,
     HttpCall,
-    HttpStreamState,
     LogRecord,
     Pairs,
     PairsInput,
     Plugin,
-    ProxyState,
-    Scratch,
-    TcpState,
     header_pairs,
-    local_reply,
 )
+from .state import HostState
 from .streams import HttpStream, TcpConnection, as_bytes
 
 _TRACEBACK = "Traceback (most recent call last):"
@@ -61,6 +57,27 @@ class HostOptions(TypedDict, total=False):
     proxy: ProxyState | None
     foreign_functions: Mapping[str, ForeignFunction] | None
     host: str | HostProfile
+    link: LinkPlan | None
+
+
+class LinkPlan(Protocol):
+    """How a build links the filter, for the source engine to behave as that module does.
+
+    ``pywasm_filter.linking.SourceLink(path)`` gives a default build's (the pytest plugin and
+    ``pywasm-filter run`` pass it); without one, every host call is available and the SDK
+    adapts to no host's quirks.
+    """
+
+    @property
+    def quirks(self) -> frozenset[str]:
+        """The target hosts' behaviours the SDK adapts to (``proxywasm._targets``)."""
+        ...
+
+    @property
+    def unavailable(self) -> Mapping[str, str]:
+        """Host function name -> why the module leaves it out (calling it raises
+        HostCallUnavailableError with that reason)."""
+        ...
 
 
 class FilterError(AssertionError):
@@ -94,6 +111,7 @@ class Host:
         vm_configuration = options.get("vm_configuration")
         time = options.get("time")
         self.path = Path(path)
+        self._link = options.get("link")
         self.raise_filter_errors = options.get("raise_filter_errors", True)
         self.profile = host_profile(options.get("host", "envoy"))
         """Which proxy this host plays (Envoy by default); see ``proxywasm.testing.wasmx``."""
@@ -124,7 +142,7 @@ class Host:
         if engine == "source":
             from .source_engine import SourceEngine
 
-            return SourceEngine(self.path, self.state)
+            return SourceEngine(self.path, self.state, self._link)
         if engine == "wasm":
             from .wasm_engine import WasmEngine
 
@@ -137,7 +155,12 @@ class Host:
 
     @classmethod
     def from_source(cls, path: Path | str, **options: Unpack[HostOptions]) -> Host:
-        """Run the filter's Python source in this interpreter (fast; breakpoints work)."""
+        """Run the filter's Python source in this interpreter (fast; breakpoints work).
+
+        Every host call is available unless ``link=`` gives a build's plan
+        (``pywasm_filter.linking.SourceLink(path)``; the ``proxywasm_host`` fixture passes it): then
+        the calls that build leaves out raise HostCallUnavailableError, as in the module.
+        """
         return cls(path, "source", **options)
 
     @classmethod
@@ -179,17 +202,17 @@ class Host:
         plugin = plugin or self.plugin
         root = plugin.root_context_id
         self.state.plugins[root] = plugin
-        self._callback(root, "proxy_on_context_create", root, 0)
+        self.run_callback(root, "proxy_on_context_create", root, 0)
         vm_configuration = self.state.vm_configuration
         with self._scratch(Scratch(buffers={
                 BufferType.VM_CONFIGURATION: bytearray(vm_configuration)})):
-            started = self._callback(root, "proxy_on_vm_start", root, len(vm_configuration))
+            started = self.run_callback(root, "proxy_on_vm_start", root, len(vm_configuration))
         if not started:
             return self._start_failed("on_vm_start")
         with self._scratch(Scratch(buffers={
                 BufferType.PLUGIN_CONFIGURATION: bytearray(plugin.configuration)})):
-            configured = self._callback(root, "proxy_on_configure", root,
-                                        len(plugin.configuration))
+            configured = self.run_callback(root, "proxy_on_configure", root,
+                                           len(plugin.configuration))
         return True if configured else self._start_failed("on_configure")
 
     def _start_failed(self, callback: str) -> bool:
@@ -214,7 +237,7 @@ class Host:
         root = self._started(plugin)
         state = HttpStreamState(self._context_id(), root)
         self.state.streams[state.context_id] = state
-        self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
+        self.run_callback(state.context_id, "proxy_on_context_create", state.context_id, root)
         return HttpStream(self, state)
 
     def new_tcp_connection(self, plugin: Plugin | None = None) -> TcpConnection:
@@ -226,8 +249,8 @@ class Host:
         root = self._started(plugin)
         state = TcpState(self._context_id(), root)
         self.state.connections[state.context_id] = state
-        self._callback(state.context_id, "proxy_on_context_create", state.context_id, root)
-        result = self._callback(state.context_id, "proxy_on_new_connection", state.context_id)
+        self.run_callback(state.context_id, "proxy_on_context_create", state.context_id, root)
+        result = self.run_callback(state.context_id, "proxy_on_new_connection", state.context_id)
         return TcpConnection(self, state, Action(result) if result in tuple(Action)
                              else Action.CONTINUE)
 
@@ -261,7 +284,7 @@ class Host:
         plugins = [plugin] if plugin is not None else [
             item for item in self.state.plugins.values() if item.tick_period_ms > 0]
         for item in plugins:
-            self._callback(item.root_context_id, "proxy_on_tick", item.root_context_id)
+            self.run_callback(item.root_context_id, "proxy_on_tick", item.root_context_id)
 
     def advance_time(self, period: int | timedelta) -> int:
         """Move the clock by ``period`` (ms or timedelta), firing due ticks; return how many."""
@@ -275,7 +298,7 @@ class Host:
             plugin = min(due, key=lambda item: item.next_tick_ns)
             self.state.time_ns = max(self.state.time_ns, plugin.next_tick_ns)
             plugin.next_tick_ns += plugin.tick_period_ms * 1_000_000
-            self._callback(plugin.root_context_id, "proxy_on_tick", plugin.root_context_id)
+            self.run_callback(plugin.root_context_id, "proxy_on_tick", plugin.root_context_id)
             fired += 1
         self.state.time_ns = end
         return fired
@@ -340,7 +363,7 @@ class Host:
         data = as_bytes(arguments)
         with self._scratch(Scratch(buffers={
                 BufferType.FOREIGN_FUNCTION_ARGUMENTS: bytearray(data)})):
-            self._callback(root, "proxy_on_foreign_function", root, function_id, len(data))
+            self.run_callback(root, "proxy_on_foreign_function", root, function_id, len(data))
 
     # HTTP calls
 
@@ -372,7 +395,7 @@ class Host:
         found = self._http_call(call)
         root = found.root_context_id
         with self._scratch(Scratch(status=(_BROKEN_CONNECTION, b"reset"))):
-            self._callback(root, "proxy_on_http_call_response", root, found.token, 0, 0, 0)
+            self.run_callback(root, "proxy_on_http_call_response", root, found.token, 0, 0, 0)
 
     def _http_response(self, call: HttpCall, headers: Pairs, body: bytes,
                        trailers: Pairs) -> None:
@@ -383,8 +406,8 @@ class Host:
         )
         root = call.root_context_id
         with self._scratch(scratch):
-            self._callback(root, "proxy_on_http_call_response", root, call.token, len(headers),
-                           len(body), len(trailers))
+            self.run_callback(root, "proxy_on_http_call_response", root, call.token, len(headers),
+                              len(body), len(trailers))
 
     # gRPC
 
@@ -410,10 +433,10 @@ class Host:
         if status == 0:
             data = as_bytes(message)
             with self._scratch(Scratch(buffers={BufferType.GRPC_CALL_MESSAGE: bytearray(data)})):
-                self._callback(root, "proxy_on_grpc_receive", root, token, len(data))
+                self.run_callback(root, "proxy_on_grpc_receive", root, token, len(data))
             return
         with self._scratch(Scratch(status=(status, status_message.encode()))):
-            self._callback(root, "proxy_on_grpc_close", root, token, status)
+            self.run_callback(root, "proxy_on_grpc_close", root, token, status)
 
     def _check_grpc(self) -> None:
         if not self.profile.grpc:
@@ -432,30 +455,30 @@ class Host:
         root = self._grpc_stream(token).root_context_id
         pairs = header_pairs(metadata)
         with self._scratch(Scratch(maps={MapType.GRPC_CALL_INITIAL_METADATA: pairs})):
-            self._callback(root, "proxy_on_grpc_receive_initial_metadata", root, token,
-                           len(pairs))
+            self.run_callback(root, "proxy_on_grpc_receive_initial_metadata", root, token,
+                              len(pairs))
 
     def send_grpc_stream_message(self, token: int, message: bytes | str) -> None:
         """A message from the server arrives on a stream."""
         root = self._grpc_stream(token).root_context_id
         data = as_bytes(message)
         with self._scratch(Scratch(buffers={BufferType.GRPC_CALL_MESSAGE: bytearray(data)})):
-            self._callback(root, "proxy_on_grpc_receive", root, token, len(data))
+            self.run_callback(root, "proxy_on_grpc_receive", root, token, len(data))
 
     def send_grpc_stream_trailing_metadata(self, token: int, metadata: PairsInput) -> None:
         """The server's trailing metadata arrives on a stream."""
         root = self._grpc_stream(token).root_context_id
         pairs = header_pairs(metadata)
         with self._scratch(Scratch(maps={MapType.GRPC_CALL_TRAILING_METADATA: pairs})):
-            self._callback(root, "proxy_on_grpc_receive_trailing_metadata", root, token,
-                           len(pairs))
+            self.run_callback(root, "proxy_on_grpc_receive_trailing_metadata", root, token,
+                              len(pairs))
 
     def close_grpc_stream(self, token: int, status: int = 0, message: str = "") -> None:
         """The server ends a stream with ``status``; the filter's on_grpc_close runs."""
         root = self._grpc_stream(token).root_context_id
         del self.state.grpc_streams[token]
         with self._scratch(Scratch(status=(status, message.encode()))):
-            self._callback(root, "proxy_on_grpc_close", root, token, status)
+            self.run_callback(root, "proxy_on_grpc_close", root, token, status)
 
     # Running callbacks
 
@@ -467,8 +490,10 @@ class Host:
         finally:
             self.state.scratch = saved
 
-    def _callback(self, context_id: int, export: str, *args: int) -> int:
-        """Run one callback as ``context_id``; at the outermost level, then apply its effects."""
+    def run_callback(self, context_id: int, export: str, *args: int) -> int:
+        """Run one callback as ``context_id``; at the outermost level, then apply its effects
+        (resumed streams, local replies, callbacks the proxy defers). Raises ``FilterError``
+        when the filter failed in it (see ``raise_filter_errors``)."""
         from .wasm_engine import ModuleTrapError
 
         outermost = self._depth == 0
@@ -526,84 +551,86 @@ class Host:
             self._process_events()
 
     def _apply(self, event: Event) -> None:
-        if event.kind == "done":
-            if event.context_id in self._awaiting_done:
-                self._delete(event.context_id)
-            return
-        if event.kind == "http_call_failed":
-            self._callback(event.context_id, "proxy_on_http_call_response", event.context_id,
-                           event.value, 0, 0, 0)
-            return
-        if event.kind == "queue_ready":
-            self._callback(event.context_id, "proxy_on_queue_ready", event.context_id,
-                           event.value)
-            return
-        stream = self.state.streams.get(event.context_id)
-        connection = self.state.connections.get(event.context_id)
-        if event.kind == "local_response" and stream is not None:
-            self._deliver_local_response(stream)
-        elif event.kind == "continue" and stream is not None:
-            side = "request" if event.value == StreamType.HTTP_REQUEST else "response"
-            setattr(stream, f"{side}_paused", False)
-            self._forward(stream, side)
-        elif event.kind == "continue" and connection is not None:
-            side = "downstream" if event.value == StreamType.DOWNSTREAM else "upstream"
-            target = "upstream" if side == "downstream" else "downstream"
-            setattr(connection, f"{side}_paused", False)
-            buffer = getattr(connection, f"{side}_buffer")
-            if buffer is not None:
-                getattr(connection, f"to_{target}").extend(buffer)
-                setattr(connection, f"{side}_buffer", None)
-        elif event.kind == "close" and stream is not None:
-            stream.reset = True
-        elif event.kind == "close" and connection is not None:
-            if event.value == StreamType.DOWNSTREAM:
-                connection.downstream_closed = True
-            else:
-                connection.upstream_closed = True
-            self._close_connection(connection, PeerType.LOCAL)
+        {
+            EventKind.DONE: self._done,
+            EventKind.HTTP_CALL_FAILED: self._http_call_failed,
+            EventKind.QUEUE_READY: self._queue_ready,
+            EventKind.LOCAL_RESPONSE: self._deliver_local_response,
+            EventKind.CONTINUE: self._continue,
+            EventKind.CLOSE: self._close,
+        }[event.kind](event)
 
-    def _close_connection(self, connection: TcpState, peer: PeerType) -> None:
+    def _done(self, event: Event) -> None:
+        """The filter finished a context whose on_done said "not yet": log and delete it."""
+        if event.context_id in self._awaiting_done:
+            self._delete(event.context_id)
+
+    def _http_call_failed(self, event: Event) -> None:
+        """An HTTP call failed at once: its callback runs without headers, body or trailers."""
+        self.run_callback(event.context_id, "proxy_on_http_call_response", event.context_id,
+                          event.value, 0, 0, 0)
+
+    def _queue_ready(self, event: Event) -> None:
+        """Items arrived on a queue the plugin registered: on_queue_ready."""
+        self.run_callback(event.context_id, "proxy_on_queue_ready", event.context_id,
+                          event.value)
+
+    def _continue(self, event: Event) -> None:
+        """A direction the filter resumed: its held data is passed on."""
+        target = (self.state.streams.get(event.context_id)
+                  or self.state.connections.get(event.context_id))
+        if target is not None:
+            side = target.direction(event.value)
+            side.paused = False
+            side.forward()
+
+    def _close(self, event: Event) -> None:
+        """The filter reset its stream, or closed a side of its connection (which closes the
+        client connection, reported to the filter as a LOCAL close)."""
+        stream = self.state.streams.get(event.context_id)
+        if stream is not None:
+            stream.reset = True
+        connection = self.state.connections.get(event.context_id)
+        if connection is not None:
+            connection.direction(event.value).closed = True
+            self.close_connection(connection.context_id, PeerType.LOCAL)
+
+    def close_connection(self, context_id: int, peer: PeerType) -> None:
         """The client connection closes: on_downstream_close, once (closing either side from
         the filter closes Envoy's downstream connection, reported as a LOCAL close)."""
+        connection = self.state.connections[context_id]
         if connection.connection_closed:
             return
         connection.connection_closed = True
-        context = connection.context_id
-        self._callback(context, "proxy_on_downstream_connection_close", context, int(peer))
+        self.run_callback(context_id, "proxy_on_downstream_connection_close", context_id,
+                          int(peer))
 
-    def _forward(self, stream: HttpStreamState, side: str) -> None:
-        """Pass the buffered body of one direction on (the filter continued it)."""
-        buffer = getattr(stream, f"{side}_buffer")
-        if buffer is not None:
-            getattr(stream, f"{side}_body").extend(buffer)
-            setattr(stream, f"{side}_buffer", None)
-
-    def _deliver_local_response(self, stream: HttpStreamState) -> None:
+    def _deliver_local_response(self, event: Event) -> None:
         """Send the local reply to the client through the filter's response callbacks."""
-        reply = stream.local_response
-        if reply is None or stream.response_headers is not None:
+        stream = self.state.streams.get(event.context_id)
+        reply = None if stream is None else stream.local_response
+        if stream is None or reply is None or stream.response.headers is not None:
             return
-        headers, body = local_reply(reply, stream.request_headers,
+        headers, body = local_reply(reply, stream.request.headers,
                                     self.profile.local_body_suffix)
-        stream.request_buffer = None
-        stream.request_paused = False
-        stream.response_headers = headers
+        stream.request.buffer = None
+        stream.request.paused = False
+        stream.response.headers = headers
         stream.readable.add(MapType.HTTP_RESPONSE_HEADERS)
         context = stream.context_id
-        if self._callback(context, "proxy_on_response_headers", context, len(headers),
-                          not body) == Action.CONTINUE:
+        if self.run_callback(context, "proxy_on_response_headers", context, len(headers),
+                             not body) == Action.CONTINUE:
             stream.readable.discard(MapType.HTTP_RESPONSE_HEADERS)
         if body:
-            stream.response_buffer = bytearray(body)
-            self._callback(context, "proxy_on_response_body", context, len(body), True)
-            self._forward(stream, "response")
+            stream.response.buffer = bytearray(body)
+            self.run_callback(context, "proxy_on_response_body", context, len(body), True)
+            stream.response.forward()
 
-    def _finish(self, context_id: int) -> None:
+    def complete_context(self, context_id: int) -> None:
         """on_done, then on_log and on_delete unless the filter finishes later (``done()``)."""
         self.state.done_contexts = [item for item in self.state.done_contexts
                                     if item != context_id]
-        if self._callback(context_id, "proxy_on_done", context_id):
+        if self.run_callback(context_id, "proxy_on_done", context_id):
             self._delete(context_id)
         elif context_id in self.state.done_contexts:
             self._delete(context_id)
@@ -617,11 +644,11 @@ class Host:
         if http is not None:
             http.logging = True
         try:
-            self._callback(context_id, "proxy_on_log", context_id)
+            self.run_callback(context_id, "proxy_on_log", context_id)
         finally:
             if http is not None:
                 http.logging = False
-        self._callback(context_id, "proxy_on_delete", context_id)
+        self.run_callback(context_id, "proxy_on_delete", context_id)
         stream = http or self.state.connections.get(context_id)
         if stream is not None:
             stream.deleted = True

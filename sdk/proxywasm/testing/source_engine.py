@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .. import _contexts, _host, _targets, errors
 from .._state import SdkState, state
@@ -23,8 +23,12 @@ from ..types import LogLevel, Status
 from .guards import guarded
 from .interfaces import ENV, host_function
 from .profiles import MISSING_FUNCTION, STUB_TRAP
+from .records import HostStatusError, Pairs, log_text
 from .router import Router
-from .state import HostState, HostStatusError, Pairs, log_text
+from .state import HostState
+
+if TYPE_CHECKING:
+    from .host import LinkPlan
 
 # Statuses the C module reports as a None result instead of raising.
 _ABSENT: dict[str, frozenset[Status]] = {
@@ -74,7 +78,7 @@ def _u32(value: int) -> int:
 class EmulatedHostModule:
     """A Python ``_proxywasm``: the same functions, argument checks and status handling."""
 
-    def __init__(self, state: HostState, router: Router) -> None:
+    def __init__(self, state: HostState, router: Router | None = None) -> None:
         self._state = state
         self._router = router
         self._factory: Callable[[int, str], BaseException] = errors.error_for
@@ -138,8 +142,11 @@ class EmulatedHostModule:
                   lambda: self._state.set_effective_context(_u32(context_id)))
 
     def set_inherited_callbacks(self, context_id: int, inherited: int, /) -> None:
-        """Not a host call: the runtime's record of the callbacks a context inherits."""
-        self._router.set_inherited(_u32(context_id), _u32(inherited))
+        """Not a host call: the runtime's record of the callbacks a context inherits (kept by
+        the source engine's router; without one, only checked)."""
+        context_id, inherited = _u32(context_id), _u32(inherited)
+        if self._router is not None:
+            self._router.set_inherited(context_id, inherited)
 
     def get_buffer_bytes(self, buffer_type: int, start: int, max_size: int, /) -> bytes | None:
         """proxy_get_buffer_bytes."""
@@ -371,21 +378,20 @@ class _TeeWriter(io.TextIOBase):
         self._stream.flush()
 
 
-def _link_like_a_build(module: EmulatedHostModule, path: Path) -> tuple[frozenset[str],
-                                                                          dict[str, str]]:
-    """Make ``module`` and the SDK behave as a default build of the filter at ``path``: the host
-    calls the build does not link raise HostCallUnavailableError, the SDK adapts to its targets
-    (returned: the target hosts' quirks and the unlinked functions, for ``_targets``)."""
-    from pywasm_filter import linking  # host-side tooling, as the pytest plugin's build
-
-    plan = linking.plan(path)
-    targets = (frozenset(plan.quirks), dict(plan.unavailable))
-    _targets.configure(*targets)
+def _link(module: EmulatedHostModule, link: LinkPlan | None) -> tuple[frozenset[str],
+                                                                       dict[str, str]]:
+    """Make ``module`` and the SDK behave as the module ``link`` describes: the host calls it
+    leaves out raise HostCallUnavailableError, the SDK adapts to its targets' quirks. Without a
+    plan every host call is linked and the SDK has no quirks (a module built for Envoy only).
+    Returns the quirks and unlinked functions, for ``_targets`` when the engine is activated."""
+    quirks, unavailable = (frozenset(), {}) if link is None else (
+        frozenset(link.quirks), dict(link.unavailable))
+    _targets.configure(quirks, unavailable)
     for method in dir(module):
         function = host_function(method)
-        if function in plan.unavailable:
+        if function in unavailable:
             setattr(module, method, _unlinked(module, function))
-    return targets
+    return quirks, unavailable
 
 
 def _unlinked(module: EmulatedHostModule, function: str) -> Callable[..., object]:
@@ -425,9 +431,10 @@ class SourceEngine:
 
     name = "source"
 
-    def __init__(self, path: Path, state: HostState) -> None:
+    def __init__(self, path: Path, state: HostState, link: LinkPlan | None = None) -> None:
         self.path = path
         self._state = state
+        self._link = link
         self._router = Router()
         self._module = EmulatedHostModule(state, self._router)
         self._parked = SdkState()
@@ -462,7 +469,7 @@ class SourceEngine:
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
         _contexts.prepare()
-        self._targets = _link_like_a_build(self._module, self.path)
+        self._targets = _link(self._module, self._link)
         _host.bind(self._module)
         if not _contexts.registered():
             raise RuntimeError(

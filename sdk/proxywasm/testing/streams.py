@@ -1,22 +1,39 @@
-"""What a test sends through one HTTP stream or TCP connection, and what it can inspect."""
+"""What a test sends through one HTTP stream or TCP connection, and what it can inspect.
+
+A stream talks to its host only through ``StreamHost`` (``Host`` implements it): run a callback
+as the stream's context, end the context, report a closed connection.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..types import Action, MapType, PeerType
-from .state import (
-    HeaderList,
-    HttpStreamState,
-    LocalResponse,
-    Pairs,
-    PairsInput,
-    TcpState,
-    header_pairs,
-)
+from .contexts import HttpDirection, HttpStreamState, TcpDirection, TcpState
+from .profiles import HostProfile
+from .records import HeaderList, LocalResponse, Pairs, PairsInput, header_pairs
 
-if TYPE_CHECKING:
-    from .host import Host
+
+class StreamHost(Protocol):
+    """What streams and connections need from the host that runs the filter."""
+
+    @property
+    def profile(self) -> HostProfile:
+        """The proxy the host plays."""
+        ...
+
+    def run_callback(self, context_id: int, export: str, *args: int) -> int:
+        """Run the callback ``export`` as ``context_id``, then apply its deferred effects."""
+        ...
+
+    def complete_context(self, context_id: int) -> None:
+        """on_done, then on_log and on_delete once the filter is done with the context."""
+        ...
+
+    def close_connection(self, context_id: int, peer: PeerType) -> None:
+        """The client connection closed: on_downstream_connection_close, once."""
+        ...
+
 
 DEFAULT_REQUEST_HEADERS: Pairs = [
     (":method", "GET"), (":path", "/"), (":authority", "example.com"), (":scheme", "http"),
@@ -34,7 +51,7 @@ def as_bytes(value: bytes | str | None) -> bytes:
 class HttpStream:
     """One HTTP request/response through the filter; send its parts, inspect the results."""
 
-    def __init__(self, host: Host, state: HttpStreamState) -> None:
+    def __init__(self, host: StreamHost, state: HttpStreamState) -> None:
         self._host = host
         self._state = state
         self.actions: list[tuple[str, Action]] = []
@@ -50,58 +67,60 @@ class HttpStream:
                              end_of_stream: bool = False) -> Action:
         """Deliver request headers (default: GET / for example.com)."""
         state = self._require_open("send_request_headers")
-        state.request_headers = self._request_headers(DEFAULT_REQUEST_HEADERS if headers is None
+        state.request.headers = self._request_headers(DEFAULT_REQUEST_HEADERS if headers is None
                                                       else headers)
-        count = len(state.request_headers)
+        count = len(state.request.headers)
         action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream,
                            readable=MapType.HTTP_REQUEST_HEADERS)
-        state.request_paused = action == Action.PAUSE
+        state.request.paused = action == Action.PAUSE
         return action
 
     def send_request_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
         """Deliver one chunk of the request body."""
         state = self._require_open("send_request_body")
-        return self._body(state, "request", as_bytes(data), end_of_stream)
+        return self._body(state, state.request, "request_body", "proxy_on_request_body",
+                          as_bytes(data), end_of_stream)
 
     def send_request_trailers(self, trailers: PairsInput) -> Action:
         """Deliver request trailers (the end of the request)."""
         state = self._require_open("send_request_trailers")
-        state.request_trailers = self._pairs(trailers)
+        state.request.trailers = self._pairs(trailers)
         if not self._host.profile.trailers:
             return Action.CONTINUE
         return self._run("request_trailers", "proxy_on_request_trailers",
-                         len(state.request_trailers), readable=MapType.HTTP_REQUEST_TRAILERS)
+                         len(state.request.trailers), readable=MapType.HTTP_REQUEST_TRAILERS)
 
     def send_response_headers(self, headers: PairsInput | None = None,
                               end_of_stream: bool = False) -> Action:
         """Deliver response headers from the upstream (default: ``:status: 200``)."""
         state = self._require_open("send_response_headers")
-        state.response_headers = self._pairs(DEFAULT_RESPONSE_HEADERS if headers is None
+        state.response.headers = self._pairs(DEFAULT_RESPONSE_HEADERS if headers is None
                                              else headers)
-        count = len(state.response_headers)
+        count = len(state.response.headers)
         action = self._run("response_headers", "proxy_on_response_headers", count,
                            end_of_stream, readable=MapType.HTTP_RESPONSE_HEADERS)
-        state.response_paused = action == Action.PAUSE
+        state.response.paused = action == Action.PAUSE
         return action
 
     def send_response_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
         """Deliver one chunk of the response body."""
         state = self._require_open("send_response_body")
-        return self._body(state, "response", as_bytes(data), end_of_stream)
+        return self._body(state, state.response, "response_body", "proxy_on_response_body",
+                          as_bytes(data), end_of_stream)
 
     def send_response_trailers(self, trailers: PairsInput) -> Action:
         """Deliver response trailers."""
         state = self._require_open("send_response_trailers")
-        state.response_trailers = self._pairs(trailers)
+        state.response.trailers = self._pairs(trailers)
         if not self._host.profile.trailers:
             return Action.CONTINUE
         return self._run("response_trailers", "proxy_on_response_trailers",
-                         len(state.response_trailers), readable=MapType.HTTP_RESPONSE_TRAILERS)
+                         len(state.response.trailers), readable=MapType.HTTP_RESPONSE_TRAILERS)
 
     def complete(self) -> None:
         """End the stream: on_done, then (once the filter is done) on_log and on_delete."""
         if not self._state.deleted:
-            self._host._finish(self.context_id)
+            self._host.complete_context(self.context_id)
 
     @property
     def completed(self) -> bool:
@@ -113,32 +132,32 @@ class HttpStream:
     @property
     def request_headers(self) -> HeaderList:
         """The request headers as the upstream gets them (after the filter's changes)."""
-        return HeaderList(self._state.request_headers or [])
+        return HeaderList(self._state.request.headers or [])
 
     @property
     def request_trailers(self) -> HeaderList:
         """The request trailers after the filter's changes."""
-        return HeaderList(self._state.request_trailers or [])
+        return HeaderList(self._state.request.trailers or [])
 
     @property
     def response_headers(self) -> HeaderList:
         """The response headers as the client gets them (a local reply's, if one was sent)."""
-        return HeaderList(self._state.response_headers or [])
+        return HeaderList(self._state.response.headers or [])
 
     @property
     def response_trailers(self) -> HeaderList:
         """The response trailers after the filter's changes."""
-        return HeaderList(self._state.response_trailers or [])
+        return HeaderList(self._state.response.trailers or [])
 
     @property
     def request_body(self) -> bytes:
         """The request body passed on to the upstream so far."""
-        return bytes(self._state.request_body)
+        return bytes(self._state.request.body)
 
     @property
     def response_body(self) -> bytes:
         """The response body passed on to the client so far."""
-        return bytes(self._state.response_body)
+        return bytes(self._state.response.body)
 
     @property
     def local_response(self) -> LocalResponse | None:
@@ -148,12 +167,12 @@ class HttpStream:
     @property
     def request_paused(self) -> bool:
         """Whether the filter holds the request (it returned PAUSE and has not resumed)."""
-        return self._state.request_paused
+        return self._state.request.paused
 
     @property
     def response_paused(self) -> bool:
         """Whether the filter holds the response."""
-        return self._state.response_paused
+        return self._state.response.paused
 
     @property
     def reset(self) -> bool:
@@ -201,44 +220,40 @@ class HttpStream:
         callback and, as in Envoy, afterwards only while the filter holds it (PAUSE)."""
         if readable is not None:
             self._state.readable.add(readable)
-        result = self._host._callback(self.context_id, export, self.context_id, *args)
+        result = self._host.run_callback(self.context_id, export, self.context_id, *args)
         action = Action(result) if result in tuple(Action) else Action.CONTINUE
         if readable is not None and action == Action.CONTINUE:
             self._state.readable.discard(readable)
         self.actions.append((phase, action))
         return action
 
-    def _body(self, state: HttpStreamState, side: str, data: bytes,
-              end_of_stream: bool) -> Action:
-        buffer_name, trailers_name = f"{side}_buffer", f"{side}_trailers"
-        buffer = getattr(state, buffer_name)
-        if buffer is None:
-            buffer = bytearray()
-            setattr(state, buffer_name, buffer)
-        buffer.extend(data)
-        added_trailers = end_of_stream and getattr(state, trailers_name) is None
-        trailers_map = (MapType.HTTP_REQUEST_TRAILERS if side == "request"
-                        else MapType.HTTP_RESPONSE_TRAILERS)
+    def _body(self, state: HttpStreamState, side: HttpDirection, phase: str, export: str,
+              data: bytes, end_of_stream: bool) -> Action:
+        """Deliver a body chunk to one direction; passed on if the filter continues. The last
+        chunk makes the direction's (empty) trailers readable, as Envoy does."""
+        if side.buffer is None:
+            side.buffer = bytearray()
+        side.buffer.extend(data)
+        added_trailers = end_of_stream and side.trailers is None
         if added_trailers:
-            setattr(state, trailers_name, [])
-            state.readable.add(trailers_map)
-        export = f"proxy_on_{side}_body"
-        action = self._run(f"{side}_body", export, len(buffer), end_of_stream)
-        if added_trailers and not getattr(state, trailers_name):
-            setattr(state, trailers_name, None)
-            state.readable.discard(trailers_map)
+            side.trailers = []
+            state.readable.add(side.trailers_map)
+        action = self._run(phase, export, len(side.buffer), end_of_stream)
+        if added_trailers and not side.trailers:
+            side.trailers = None
+            state.readable.discard(side.trailers_map)
         if state.local_response is not None or state.reset:
             return action
-        setattr(state, f"{side}_paused", action == Action.PAUSE)
+        side.paused = action == Action.PAUSE
         if action == Action.CONTINUE:
-            self._host._forward(state, side)
+            side.forward()
         return action
 
 
 class TcpConnection:
     """One TCP connection through the filter."""
 
-    def __init__(self, host: Host, state: TcpState, action: Action) -> None:
+    def __init__(self, host: StreamHost, state: TcpState, action: Action) -> None:
         self._host = host
         self._state = state
         self.new_connection_action = action
@@ -250,12 +265,14 @@ class TcpConnection:
 
     def send_downstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
         """Deliver bytes from the client."""
-        return self._data("downstream", "upstream", as_bytes(data), end_of_stream)
+        return self._data(self._state.downstream, "proxy_on_downstream_data", as_bytes(data),
+                          end_of_stream)
 
     def send_upstream_data(self, data: bytes | str, end_of_stream: bool = False) -> Action:
         """Deliver bytes from the server; its last bytes (``end_of_stream``) are followed by
         on_upstream_close(UNKNOWN), the only way Envoy reports the server's close."""
-        action = self._data("upstream", "downstream", as_bytes(data), end_of_stream)
+        action = self._data(self._state.upstream, "proxy_on_upstream_data", as_bytes(data),
+                            end_of_stream)
         if end_of_stream:
             self.close_upstream(PeerType.UNKNOWN)
         return action
@@ -263,17 +280,17 @@ class TcpConnection:
     def close_downstream(self, peer: PeerType = PeerType.REMOTE) -> None:
         """The client closed the connection (reported once, as Envoy does: nothing happens if
         the connection is already closed)."""
-        self._host._close_connection(self._state, peer)
+        self._host.close_connection(self.context_id, peer)
 
     def close_upstream(self, peer: PeerType = PeerType.REMOTE) -> None:
         """The server closed the connection."""
-        self._host._callback(self.context_id, "proxy_on_upstream_connection_close",
-                             self.context_id, int(peer))
+        self._host.run_callback(self.context_id, "proxy_on_upstream_connection_close",
+                                self.context_id, int(peer))
 
     def complete(self) -> None:
         """End the connection: on_done, then (once the filter is done) on_log and on_delete."""
         if not self._state.deleted:
-            self._host._finish(self.context_id)
+            self._host.complete_context(self.context_id)
 
     @property
     def completed(self) -> bool:
@@ -283,35 +300,31 @@ class TcpConnection:
     @property
     def data_to_upstream(self) -> bytes:
         """Bytes from the client that the filter passed on to the server."""
-        return bytes(self._state.to_upstream)
+        return bytes(self._state.downstream.passed)
 
     @property
     def data_to_downstream(self) -> bytes:
         """Bytes from the server that the filter passed on to the client."""
-        return bytes(self._state.to_downstream)
+        return bytes(self._state.upstream.passed)
 
     @property
     def downstream_closed(self) -> bool:
         """Whether the filter closed the client side."""
-        return self._state.downstream_closed
+        return self._state.downstream.closed
 
     @property
     def upstream_closed(self) -> bool:
         """Whether the filter closed the server side."""
-        return self._state.upstream_closed
+        return self._state.upstream.closed
 
-    def _data(self, side: str, target: str, data: bytes, end_of_stream: bool) -> Action:
-        buffer_name = f"{side}_buffer"
-        buffer = getattr(self._state, buffer_name)
-        if buffer is None:
-            buffer = bytearray()
-            setattr(self._state, buffer_name, buffer)
-        buffer.extend(data)
-        result = self._host._callback(self.context_id, f"proxy_on_{side}_data",
-                                      self.context_id, len(buffer), end_of_stream)
+    def _data(self, side: TcpDirection, export: str, data: bytes, end_of_stream: bool) -> Action:
+        if side.buffer is None:
+            side.buffer = bytearray()
+        side.buffer.extend(data)
+        result = self._host.run_callback(self.context_id, export, self.context_id,
+                                         len(side.buffer), end_of_stream)
         action = Action(result) if result in tuple(Action) else Action.CONTINUE
-        setattr(self._state, f"{side}_paused", action == Action.PAUSE)
+        side.paused = action == Action.PAUSE
         if action == Action.CONTINUE:
-            getattr(self._state, f"to_{target}").extend(buffer)
-            setattr(self._state, buffer_name, None)
+            side.forward()
         return action

@@ -33,7 +33,8 @@ from .interfaces import ENV as _ENV
 from .interfaces import WASI as _WASI
 from .interfaces import HostInterface, Signature
 from .profiles import MISSING_FUNCTION, STUB_TRAP, HostLinkError
-from .state import HostState, HostStatusError, Pairs
+from .records import HostStatusError, Pairs
+from .state import HostState
 
 _ALLOCATE = "proxy_on_memory_allocate"
 _U32 = struct.Struct("<I")

@@ -3,8 +3,9 @@
 ``proxywasm_host(path, **options)`` makes a ``Host`` for the filter at ``path`` in the engine of
 the current parametrization (``source`` and ``wasm``; choose with ``--proxywasm-engine``),
 playing Envoy unless the test passes ``host="wasmx"`` (or ``--proxywasm-host=wasmx`` changes the
-default). In the wasm engine the filter is built once per session with
-``pywasm_filter.build.build``.
+default). In the wasm engine the filter is built once per session with ``build.build``; in the
+source engine it is linked as that build would link it (``linking.plan``). The plugin lives in
+the compiler because it builds; the emulator (``proxywasm.testing``) only runs what it is given.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Unpack
 
 import pytest
 
-from .host import Host, HostOptions
+from proxywasm.testing import Host, HostOptions
+
+from . import linking
+from .build import build
 
 ENGINES = ("source", "wasm")
 HOSTS = ("envoy", "wasmx")
@@ -50,8 +54,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def proxywasm_build(tmp_path_factory: pytest.TempPathFactory) -> Builder:
     """Build a filter source into a module once per session (and per file change)."""
-    from pywasm_filter.build import build
-
     directory = tmp_path_factory.mktemp("proxywasm-modules")
     cache: dict[tuple[Path, int], Path] = {}
 
@@ -78,6 +80,8 @@ def proxywasm_host(proxywasm_engine: str, proxywasm_build: Builder,
         filter_path = Path(path)
         if proxywasm_engine == "wasm" and filter_path.suffix != ".wasm":
             filter_path = proxywasm_build(filter_path)
+        elif proxywasm_engine == "source":
+            options.setdefault("link", linking.SourceLink(filter_path))
         host = Host(filter_path, proxywasm_engine, **options)
         hosts.append(host)
         return host
