@@ -1,70 +1,31 @@
 /* Every Proxy-Wasm 0.2.1 callback, exported and routed to `proxywasm._dispatch`.
  *
- * The Python functions are looked up once at build time and kept in a table, so a callback
- * costs one vectorcall with small-int arguments. `_dispatch` catches the filter's exceptions;
- * anything that still escapes is printed (to the proxy log) and answered with 0.
+ * The exports and tables come from `proxywasm/_callbacks.py` (rendered into
+ * callback_table.h and callback_exports.h when the runtime is built). The Python functions are
+ * looked up once at build time and kept in a table, so a callback costs one vectorcall with
+ * small-int arguments. `_dispatch` catches the filter's exceptions; anything that still escapes
+ * is printed (to the proxy log) and answered with 0.
  *
  * A callback the context's class inherits from the SDK never enters Python: when
  * `on_context_create` creates an HTTP or TCP context it returns a mask of the callbacks the
- * class inherits (bit i is `_dispatch._INHERITABLE[i]`, see the enum below), kept
- * here per context id, and those callbacks are answered with the SDK's default. A stream
- * callback the class overrides is called on the context object itself (no dispatcher frame)
- * unless the context's stream is paused; only an answer other than CONTINUE, or an exception,
- * goes back to `_dispatch.finish_direct`.
+ * class inherits (bit i is `_callbacks.INHERITABLE[i]`), kept here per context id, and those
+ * callbacks are answered with the SDK's default. A stream callback the class overrides is
+ * called on the context object itself (no dispatcher frame) unless the context's last answer
+ * held its stream; only an answer other than CONTINUE, or an exception, goes back to
+ * `_dispatch.finish_direct`. The paused stream and awaiting coroutine themselves are the
+ * SDK's (`_state.Flows`); the flag here only routes.
  */
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "pywasm.h"
 
-#define CALLBACKS(X)                          \
-    X(on_context_create)                      \
-    X(on_vm_start)                            \
-    X(on_configure)                           \
-    X(on_tick)                                \
-    X(on_queue_ready)                         \
-    X(on_done)                                \
-    X(on_log)                                 \
-    X(on_delete)                              \
-    X(on_new_connection)                      \
-    X(on_downstream_data)                     \
-    X(on_downstream_connection_close)         \
-    X(on_upstream_data)                       \
-    X(on_upstream_connection_close)           \
-    X(on_request_headers)                     \
-    X(on_request_body)                        \
-    X(on_request_trailers)                    \
-    X(on_response_headers)                    \
-    X(on_response_body)                       \
-    X(on_response_trailers)                   \
-    X(on_http_call_response)                  \
-    X(on_grpc_receive_initial_metadata)       \
-    X(on_grpc_receive)                        \
-    X(on_grpc_receive_trailing_metadata)      \
-    X(on_grpc_close)                          \
-    X(on_foreign_function)
-
-#define AS_ENUM(name) CB_##name,
-enum { CALLBACKS(AS_ENUM) CB_COUNT };
-
-#define AS_NAME(name) #name,
-static const char *const callback_names[CB_COUNT] = {CALLBACKS(AS_NAME)};
+#include "callback_table.h"
 
 static PyObject *callbacks[CB_COUNT];
-
-/* Bit positions in the inherited-callback mask: the order of `_dispatch._INHERITABLE`. */
-enum {
-    REQUEST_HEADERS, REQUEST_BODY, REQUEST_TRAILERS,
-    RESPONSE_HEADERS, RESPONSE_BODY, RESPONSE_TRAILERS,
-    NEW_CONNECTION, DOWNSTREAM_DATA, UPSTREAM_DATA,
-    DOWNSTREAM_CLOSE, UPSTREAM_CLOSE, DONE, LOG,
-};
-
-/* Stream callbacks the runtime calls on the context object itself (see `call_direct`): the
- * first DIRECT_COUNT names of `_dispatch._INHERITABLE`, the first FIRST_TCP of them HTTP. */
-enum { FIRST_TCP = NEW_CONNECTION, DIRECT_COUNT = UPSTREAM_DATA + 1 };
-static PyObject *direct_names[DIRECT_COUNT];
-static PyObject *http_contexts, *tcp_contexts, *action_continue, *finish_direct, *paused_name;
+/* The interned method names, for the stream callbacks the runtime calls on the context. */
+static PyObject *methods[INHERITABLE_COUNT];
+static PyObject *http_contexts, *tcp_contexts, *paused_streams, *action_continue, *finish_direct;
 
 static PyObject *bind(PyObject *dispatch, const char *name) {
     return PyObject_GetAttrString(dispatch, name);
@@ -76,19 +37,14 @@ int pywasm_bind_callbacks(void) {
     int failed = 0;
     for (int i = 0; i < CB_COUNT && !failed; i++)
         failed = (callbacks[i] = bind(dispatch, callback_names[i])) == NULL;
-    PyObject *names = failed ? NULL : bind(dispatch, "_INHERITABLE");
-    failed = names == NULL || !PyTuple_Check(names) || PyTuple_GET_SIZE(names) < DIRECT_COUNT;
-    for (int i = 0; i < DIRECT_COUNT && !failed; i++)
-        direct_names[i] = Py_NewRef(PyTuple_GET_ITEM(names, i));
-    Py_XDECREF(names);
+    for (int i = 0; i < INHERITABLE_COUNT && !failed; i++)
+        failed = (methods[i] = PyUnicode_InternFromString(method_names[i])) == NULL;
     failed = failed || (http_contexts = bind(dispatch, "_http")) == NULL ||
              (tcp_contexts = bind(dispatch, "_streams")) == NULL ||
+             (paused_streams = bind(dispatch, "_paused")) == NULL ||
              (action_continue = bind(dispatch, "_CONTINUE")) == NULL ||
-             (finish_direct = bind(dispatch, "finish_direct")) == NULL ||
-             (paused_name = PyUnicode_InternFromString("_paused")) == NULL;
+             (finish_direct = bind(dispatch, "finish_direct")) == NULL;
     Py_DECREF(dispatch);
-    if (failed && !PyErr_Occurred())
-        PyErr_SetString(PyExc_TypeError, "proxywasm._dispatch._INHERITABLE is too short");
     return failed ? -1 : 0;
 }
 
@@ -146,12 +102,13 @@ static int32_t dispatch(int which, size_t nargs, uint32_t a, uint32_t b, uint32_
     return result;
 }
 
-/* One context's entry: the callbacks it inherits, and whether its last stream callback that
- * reached Python paused (then every stream callback goes to Python, which tracks the pause). */
+/* One context's routing entry: the callbacks it inherits, and whether its last stream callback
+ * answered other than CONTINUE (then every stream callback goes to the dispatcher, which knows
+ * whether the stream is paused or a coroutine awaits). */
 typedef struct {
     uint32_t id; /* 0: a free slot (the host never gives a stream context id 0) */
     uint16_t inherited;
-    uint8_t paused;
+    uint8_t held;
 } entry_t;
 
 /* Open addressing with linear probing, kept at most half full; deletion shifts back. */
@@ -198,7 +155,7 @@ void pywasm_set_inherited(uint32_t id, uint32_t inherited) {
         while (entries[i].id != 0) i = (i + 1) & (capacity - 1);
         entry = &entries[i];
         entry->id = id;
-        entry->paused = 0;
+        entry->held = 0;
         used++;
     }
     entry->inherited = (uint16_t)inherited;
@@ -241,7 +198,7 @@ static int32_t call_method(int which, int index, size_t nargs, uint32_t id, uint
         pywasm_print_exception();
         return 0;
     }
-    PyObject *contexts = index < FIRST_TCP ? http_contexts : tcp_contexts;
+    PyObject *contexts = method_is_http[index] ? http_contexts : tcp_contexts;
     PyObject *context = PyDict_GetItemWithError(contexts, id_object);
     if (context == NULL) {
         Py_DECREF(id_object);
@@ -254,15 +211,13 @@ static int32_t call_method(int which, int index, size_t nargs, uint32_t id, uint
     if (nargs >= 2 && (args[count++] = PyLong_FromUnsignedLong(b)) == NULL) count = 0;
     if (count && nargs == 3) args[count++] = Py_NewRef(c ? Py_True : Py_False);
     PyObject *result =
-        count ? PyObject_VectorcallMethod(direct_names[index], args, count, NULL) : NULL;
+        count ? PyObject_VectorcallMethod(methods[index], args, count, NULL) : NULL;
     for (size_t i = 1; i < count; i++) Py_DECREF(args[i]);
     int32_t action = -1;
     if (result == action_continue) {
-        PyObject *paused = PyObject_GetAttr(context, paused_name);
-        if (paused != NULL &&
-            (paused == Py_None || PyObject_SetAttr(context, paused_name, Py_None) == 0))
-            action = 0;
-        Py_XDECREF(paused);
+        /* CONTINUE releases a stream the SDK still records as held (`_dispatch._paused`). */
+        int held = PyDict_GET_SIZE(paused_streams) ? PyDict_Contains(paused_streams, id_object) : 0;
+        if (held == 0 || (held == 1 && PyDict_DelItem(paused_streams, id_object) == 0)) action = 0;
     }
     if (action != 0) {
         PyObject *error = result == NULL || result == action_continue ? take_exception()
@@ -298,85 +253,37 @@ static int32_t call_direct(int which, int index, size_t nargs, uint32_t id, uint
     return result;
 }
 
-/* A stream callback: CONTINUE (0) straight away when the context inherits it and is not
- * paused; the context's own method when it overrides it and is not paused; otherwise the
- * dispatcher. The answer says whether the stream is now paused. */
+/* A stream callback, while the context's last answer did not hold its stream: CONTINUE (0)
+ * straight away when the context inherits it, the context's own method when it overrides it;
+ * otherwise the dispatcher. The answer says whether the stream is now held. */
 static int32_t stream_callback(int which, int index, size_t nargs, uint32_t id, uint32_t b,
                                uint32_t c) {
     entry_t *entry = find(id);
-    if (entry != NULL && !entry->paused && (entry->inherited & (1u << index))) return 0;
-    int32_t action = entry != NULL && !entry->paused ? call_direct(which, index, nargs, id, b, c)
-                                                     : dispatch(which, nargs, id, b, c, 0, 0);
+    if (entry != NULL && !entry->held && (entry->inherited & (1u << index))) return 0;
+    int32_t action = entry != NULL && !entry->held ? call_direct(which, index, nargs, id, b, c)
+                                                   : dispatch(which, nargs, id, b, c, 0, 0);
     entry = find(id); /* the callback may have added or moved entries */
-    if (entry != NULL) entry->paused = action != 0;
+    if (entry != NULL) entry->held = action != 0;
     return action;
 }
 
-/* A callback whose SDK default has no effect: `answer` when the context inherits it. */
-static int32_t inherited_or_dispatch(int which, uint32_t bit, size_t nargs, uint32_t id,
-                                     uint32_t b, int32_t answer) {
+/* A callback whose SDK default has no effect but `answer`: that when the context inherits it. */
+static int32_t inherited_or_dispatch(int which, int index, size_t nargs, uint32_t id, uint32_t b,
+                                     int32_t answer) {
     entry_t *entry = find(id);
-    if (entry != NULL && (entry->inherited & bit)) return answer;
+    if (entry != NULL && (entry->inherited & (1u << index))) return answer;
     return dispatch(which, nargs, id, b, 0, 0, 0);
 }
 
-#define EXPORT1(name) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return dispatch(CB_##name, 1, a, 0, 0, 0, 0); }
-#define EXPORT2(name) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return dispatch(CB_##name, 2, a, b, 0, 0, 0); }
-#define VOID1(name) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a) { dispatch(CB_##name, 1, a, 0, 0, 0, 0); }
-#define VOID2(name) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { dispatch(CB_##name, 2, a, b, 0, 0, 0); }
-#define VOID3(name) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c) { dispatch(CB_##name, 3, a, b, c, 0, 0); }
-#define VOID5(name) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t e) { dispatch(CB_##name, 5, a, b, c, d, e); }
-#define STREAM1(name, index) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a) { return stream_callback(CB_##name, index, 1, a, 0, 0); }
-#define STREAM2(name, index) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b) { return stream_callback(CB_##name, index, 2, a, b, 0); }
-#define STREAM3(name, index) \
-    PYWASM_EXPORT(proxy_##name) int32_t proxy_##name(uint32_t a, uint32_t b, uint32_t c) { return stream_callback(CB_##name, index, 3, a, b, c); }
-#define CLOSE2(name, index) \
-    PYWASM_EXPORT(proxy_##name) void proxy_##name(uint32_t a, uint32_t b) { inherited_or_dispatch(CB_##name, 1u << index, 2, a, b, 0); }
-
-/* Lifecycle and configuration */
-PYWASM_EXPORT(proxy_on_context_create) void proxy_on_context_create(uint32_t id, uint32_t parent) {
+/* A context's creation: a child's answer is the mask of callbacks its class inherits. */
+static void create_context(uint32_t id, uint32_t parent) {
     int32_t inherited = dispatch(CB_on_context_create, 2, id, parent, 0, 0, 0);
     if (parent != 0) pywasm_set_inherited(id, (uint32_t)inherited);
 }
-EXPORT2(on_vm_start)
-EXPORT2(on_configure)
-VOID1(on_tick)
-VOID2(on_queue_ready)
-PYWASM_EXPORT(proxy_on_done) int32_t proxy_on_done(uint32_t id) {
-    return inherited_or_dispatch(CB_on_done, 1u << DONE, 1, id, 0, 1);
-}
-PYWASM_EXPORT(proxy_on_log) void proxy_on_log(uint32_t id) {
-    inherited_or_dispatch(CB_on_log, 1u << LOG, 1, id, 0, 0);
-}
-PYWASM_EXPORT(proxy_on_delete) void proxy_on_delete(uint32_t id) {
+
+static void delete_context(uint32_t id) {
     dispatch(CB_on_delete, 1, id, 0, 0, 0, 0);
     forget(id);
 }
-/* TCP */
-STREAM1(on_new_connection, NEW_CONNECTION)
-STREAM3(on_downstream_data, DOWNSTREAM_DATA)
-CLOSE2(on_downstream_connection_close, DOWNSTREAM_CLOSE)
-STREAM3(on_upstream_data, UPSTREAM_DATA)
-CLOSE2(on_upstream_connection_close, UPSTREAM_CLOSE)
-/* HTTP */
-STREAM3(on_request_headers, REQUEST_HEADERS)
-STREAM3(on_request_body, REQUEST_BODY)
-STREAM2(on_request_trailers, REQUEST_TRAILERS)
-STREAM3(on_response_headers, RESPONSE_HEADERS)
-STREAM3(on_response_body, RESPONSE_BODY)
-STREAM2(on_response_trailers, RESPONSE_TRAILERS)
-/* Callouts, gRPC and foreign functions */
-VOID5(on_http_call_response)
-VOID3(on_grpc_receive_initial_metadata)
-VOID3(on_grpc_receive)
-VOID3(on_grpc_receive_trailing_metadata)
-VOID3(on_grpc_close)
-VOID3(on_foreign_function)
+
+#include "callback_exports.h"

@@ -13,9 +13,9 @@ from proxywasm import (
     HttpCallError,
     HttpContext,
     RootContext,
-    _registry,
 )
 from proxywasm import _dispatch as dispatch
+from proxywasm._state import state
 from proxywasm.types import StreamType
 from tests.test_sdk_dispatch import ROOT, STREAM, error_text
 from tests.test_sdk_fakehost import FakeHost, installed
@@ -62,7 +62,7 @@ def test_awaiting_a_call_pauses_and_continue_resumes_the_request(host: FakeHost)
     assert host.called("set_effective_context") == [(STREAM,)]
     assert host.called("replace_header_map_value") == [(0, "x-auth", "alice")]
     assert host.called("continue_stream") == [(StreamType.HTTP_REQUEST,)]
-    assert _registry.awaiting == {}
+    assert state.awaiting == {}
 
 
 def test_coroutine_returning_pause_leaves_the_stream_to_the_filter(host: FakeHost) -> None:
@@ -225,7 +225,7 @@ def test_deleting_the_stream_closes_the_waiting_coroutine(host: FakeHost) -> Non
     open_stream(host, Waits)
     dispatch.on_request_headers(STREAM, 3, 0)
     dispatch.on_delete(STREAM)
-    assert closed == [True] and _registry.awaiting == {}
+    assert closed == [True] and state.awaiting == {}
 
 
 def test_async_on_tick_awaits_a_call(host: FakeHost) -> None:

@@ -16,10 +16,11 @@ from proxywasm import (
     PeerType,
     RootContext,
     StreamContext,
-    _registry,
+    _contexts,
     _runtime,
 )
 from proxywasm import _dispatch as dispatch
+from proxywasm._state import state
 from proxywasm._tb import format_exception
 from proxywasm.types import MapType, StreamType
 from tests.test_sdk_fakehost import FakeHost, installed
@@ -115,7 +116,7 @@ def test_on_configure_false_and_none_reject(host: FakeHost) -> None:
 
 def test_set_http_context_without_root(host: FakeHost) -> None:
     proxywasm.set_http_context(Headers)
-    assert dispatch.registered()
+    assert _contexts.registered()
     dispatch.on_context_create(ROOT, 0)
     assert type(dispatch._roots[ROOT]) is RootContext
     dispatch.on_context_create(STREAM, ROOT)
@@ -146,7 +147,7 @@ def test_prepared_http_class_gets_its_ids_and_callbacks(
     host: FakeHost, factory: type[Tagging]
 ) -> None:
     proxywasm.set_http_context(factory)
-    dispatch.prepare()
+    _contexts.prepare()
     created = Counting.created
     dispatch.on_context_create(ROOT, 0)
     dispatch.on_context_create(STREAM, ROOT)
@@ -339,7 +340,7 @@ def test_http_callout_is_routed_to_the_calling_context(host: FakeHost) -> None:
     assert host.called("set_effective_context") == [(STREAM,)]
     assert dispatch._http[STREAM].answer == (1, b"ok")  # type: ignore[attr-defined]
     assert host.called("continue_stream") == [(StreamType.HTTP_REQUEST,)]
-    assert _registry.http_calls == {}
+    assert state.http_calls == {}
 
 
 def test_callout_exception_fails_the_waiting_stream(host: FakeHost) -> None:
@@ -415,7 +416,7 @@ def test_grpc_calls_and_streams_are_routed(host: FakeHost) -> None:
         ("trailing", 2, 1),
         ("close", 2, 0),
     ]
-    assert not _registry.grpc_calls and not _registry.grpc_streams
+    assert not state.grpc_calls and not state.grpc_streams
 
 
 class Tcp(StreamContext):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from functools import wraps
 
-from proxywasm import _dispatch, _host, _log, _runtime, _targets
+from proxywasm import _contexts, _host, _log, _runtime, _targets
 from proxywasm.testing.contexts import HttpStreamState, Scratch, TcpState
 from proxywasm.testing.interfaces import host_function
 from proxywasm.testing.records import Pairs, Plugin
@@ -214,7 +214,7 @@ def installed() -> Iterator[FakeHost]:
         yield fake
     finally:
         _host.bind(None)
-        _dispatch.reset()
+        _contexts.reset()
         _runtime.reset()
         _log.set_log_level(LogLevel.TRACE)
 

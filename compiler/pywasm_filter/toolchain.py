@@ -142,15 +142,27 @@ def _runtime_sources() -> dict[str, bytes]:
     }
 
 
-def _render_inittab(optional: frozenset[str]) -> bytes:
-    environment = jinja2.Environment(
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("pywasm_filter", "templates"),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+
+
+def _render_inittab(optional: frozenset[str]) -> bytes:
     modules = runtime_modules.inittab(optional)
-    return environment.get_template("inittab.c.j2").render(modules=modules).encode()
+    return _templates().get_template("inittab.c.j2").render(modules=modules).encode()
+
+
+def _render_callbacks() -> dict[str, bytes]:
+    """callbacks.c's tables and exports, from the SDK's one declaration of the callbacks."""
+    from proxywasm import _callbacks
+
+    values = {"callbacks": _callbacks.CALLBACKS, "inheritable": _callbacks.INHERITABLE}
+    return {name: _templates().get_template(f"{name}.j2").render(values).encode()
+            for name in ("callback_table.h", "callback_exports.h")}
 
 
 def _zig_env() -> dict[str, str]:
@@ -173,6 +185,7 @@ def ensure_runtime_base(optional: frozenset[str] = frozenset()) -> Path:
     cpython = ensure_cpython()
     sources = _runtime_sources()
     sources["inittab.c"] = _render_inittab(optional)
+    sources.update(_render_callbacks())
     digest = hashlib.sha256()
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name] + b"\0")

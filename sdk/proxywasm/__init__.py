@@ -15,7 +15,7 @@ A filter module registers its contexts at module level, like Rust's ``proxy_wasm
 from __future__ import annotations
 
 from . import hostcalls
-from ._dispatch import registered, set_http_context, set_root_context, set_stream_context
+from ._contexts import registered, set_http_context, set_root_context, set_stream_context
 from ._log import (
     log,
     log_critical,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 
-from . import _dispatch, _host, _targets
+from . import _contexts, _host, _targets
 from ._tb import describe, frames
 
 TYPE_CHECKING = False
@@ -89,14 +89,14 @@ def initialize(spec: str) -> None:
         _fail(report, exc)
     finally:
         _host.bind(host)
-    if not _dispatch.registered():
+    if not _contexts.registered():
         file = getattr(module, "__file__", None) or main
         message = (
             f"{file} registers no context: call proxywasm.set_root_context(...) or "
             "proxywasm.set_http_context(...) at module level"
         )
         _fail(_report("no_context", file, None, message, None), None)
-    _dispatch.prepare()
+    _contexts.prepare()
     sys.path_importer_cache.clear()
     sys.meta_path.append(NotBundledFinder())
     gc.collect()

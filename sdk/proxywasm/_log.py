@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from . import _host
+from ._state import state
 from .hostcalls import method
 from .types import LogLevel
-
-_threshold = LogLevel.TRACE
 
 
 def set_log_level(level: LogLevel) -> None:
     """Drop messages below ``level`` in the module, before they reach the host."""
-    global _threshold
-    _threshold = LogLevel(level)
+    state.log_threshold = LogLevel(level)
 
 
 def log(level: LogLevel, message: str) -> None:
     """Write ``message`` to the proxy log at ``level`` unless ``set_log_level`` filters it."""
     # The host call itself, not hostcalls.log: a second Python frame would cost every log line
     # about 1.5k wasmtime fuel.
-    if level >= _threshold:
+    if level >= state.log_threshold:
         _host.log(level, message)
 
 

@@ -10,13 +10,13 @@ import io
 import sys
 
 from . import _host
+from ._state import state
 from .types import LogLevel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
 
-_started = False
 _saved: tuple[TextIO, TextIO] | None = None
 
 
@@ -54,10 +54,10 @@ class LogWriter(io.TextIOBase):
 
 def vm_started() -> None:
     """Reseed ``random`` and route stdout/stderr to the proxy log; runs once per VM."""
-    global _started, _saved
-    if _started:
+    global _saved
+    if state.started:
         return
-    _started = True
+    state.started = True
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
@@ -68,8 +68,8 @@ def vm_started() -> None:
 
 def reset() -> None:
     """Undo ``vm_started`` (restore stdout/stderr) so it runs again; for tests and emulators."""
-    global _started, _saved
+    global _saved
     if _saved is not None:
         sys.stdout, sys.stderr = _saved
         _saved = None
-    _started = False
+    state.started = False

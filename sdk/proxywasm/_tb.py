@@ -8,6 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Container
     from types import TracebackType
 
 _REPEAT_LIMIT = 3
@@ -38,28 +39,30 @@ def describe(exc: BaseException) -> str:
     return f"{name}: {text}" if text else name
 
 
-def format_exception(exc: BaseException, hidden_file: str = "") -> str:
+def format_exception(exc: BaseException, hidden_files: Container[str] = ()) -> str:
     """Format an exception and its cause or context chain like the interpreter does.
 
-    Frames of ``hidden_file`` (the SDK's dispatcher, which calls every callback) are left out.
+    Frames of ``hidden_files`` (the SDK's dispatcher, which calls every callback) are left out.
     """
     lines: list[str] = []
-    _format(exc, lines, set(), hidden_file)
+    _format(exc, lines, set(), hidden_files)
     return "\n".join(lines)
 
 
-def _format(exc: BaseException, lines: list[str], seen: set[int], hidden_file: str) -> None:
+def _format(
+    exc: BaseException, lines: list[str], seen: set[int], hidden_files: Container[str]
+) -> None:
     seen.add(id(exc))
     cause, context = exc.__cause__, exc.__context__
     if cause is not None and id(cause) not in seen:
-        _format(cause, lines, seen, hidden_file)
+        _format(cause, lines, seen, hidden_files)
         lines.extend(("", _CAUSE, ""))
     elif context is not None and not exc.__suppress_context__ and id(context) not in seen:
-        _format(context, lines, seen, hidden_file)
+        _format(context, lines, seen, hidden_files)
         lines.extend(("", _CONTEXT, ""))
     if exc.__traceback__ is not None:
         lines.append("Traceback (most recent call last):")
-        entries = [entry for entry in frames(exc.__traceback__) if entry[0] != hidden_file]
+        entries = [entry for entry in frames(exc.__traceback__) if entry[0] not in hidden_files]
         _format_frames(entries, lines)
     lines.append(describe(exc))
     notes = getattr(exc, "__notes__", None)

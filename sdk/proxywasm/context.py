@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _registry, hostcalls
+from . import _state, hostcalls
 from .callouts import PendingGrpcCall, PendingHttpCall
 from .hostcalls import DEFAULT_TIMEOUT, method
 from .types import BufferType, MapType
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from .http import HttpContext
     from .stream import StreamContext
-    from .types import ContextType, StreamType
+    from .types import ContextType
 
 _CALL_HEADERS = MapType.HTTP_CALL_RESPONSE_HEADERS
 _CALL_TRAILERS = MapType.HTTP_CALL_RESPONSE_TRAILERS
@@ -35,13 +35,9 @@ class Context:
     """
 
     context_id: int
-    _paused: StreamType | None = None
-    """The stream a callback of this context paused and nobody resumed yet (None: none)."""
-    _awaiting: bool = False
-    """A coroutine callback of this context awaits a callout; its stream callbacks wait too."""
 
     def __init__(self, context_id: int | None = None) -> None:
-        self.context_id = _registry.new_ids()[0] if context_id is None else context_id
+        self.context_id = _state.new_ids()[0] if context_id is None else context_id
 
     # Time and properties
 
@@ -108,7 +104,7 @@ class Context:
         Returns the call's token. Headers must include ':method', ':path' and ':authority'.
         """
         token = hostcalls.dispatch_http_call(upstream, headers, body, trailers, timeout)
-        _registry.http_calls[token] = self.context_id
+        _state.state.http_calls[token] = self.context_id
         return token
 
     def http_call(
@@ -171,7 +167,7 @@ class Context:
         token = hostcalls.dispatch_grpc_call(
             upstream_name, service_name, method_name, initial_metadata, message, timeout
         )
-        _registry.grpc_calls[token] = self.context_id
+        _state.state.grpc_calls[token] = self.context_id
         return token
 
     def grpc_call(
@@ -198,7 +194,7 @@ class Context:
 
     def cancel_grpc_call(self, token_id: int) -> None:
         """Cancel a pending gRPC call; no callback follows."""
-        _registry.grpc_calls.pop(token_id, None)
+        _state.state.grpc_calls.pop(token_id, None)
         hostcalls.cancel_grpc_call(token_id)
 
     # gRPC streams
@@ -214,7 +210,7 @@ class Context:
         token = hostcalls.open_grpc_stream(
             cluster_name, service_name, method_name, initial_metadata
         )
-        _registry.grpc_streams[token] = self.context_id
+        _state.state.grpc_streams[token] = self.context_id
         return token
 
     def on_grpc_stream_initial_metadata(self, token_id: int, num_elements: int) -> None:
@@ -253,7 +249,7 @@ class Context:
 
     def cancel_grpc_stream(self, token_id: int) -> None:
         """Cancel a gRPC stream; no callback follows."""
-        _registry.grpc_streams.pop(token_id, None)
+        _state.state.grpc_streams.pop(token_id, None)
         hostcalls.cancel_grpc_stream(token_id)
 
     def close_grpc_stream(self, token_id: int) -> None:

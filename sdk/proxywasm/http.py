@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host, _log, _registry, hostcalls
+from . import _host, _log, _state, hostcalls
 from .context import Context
 from .hostcalls import method
 from .types import Action, BufferType, GrpcStatusCode, MapType, StreamType
@@ -36,11 +36,11 @@ class HttpContext(Context):
     _body_limit_warned: bool = False
 
     def __init__(self, context_id: int | None = None, root_context_id: int | None = None) -> None:
-        # _dispatch.on_context_create sets both ids without calling __init__ when a subclass
+        # _contexts.create sets both ids without calling __init__ when a subclass
         # does not override it: keep them in step.
         super().__init__(context_id)
         self.root_context_id = (
-            _registry.new_ids()[1] if root_context_id is None else root_context_id
+            _state.new_ids()[1] if root_context_id is None else root_context_id
         )
 
     # Request
@@ -144,7 +144,7 @@ class HttpContext(Context):
 
     def resume_http_request(self) -> None:
         """Resume the request after a callback returned PAUSE."""
-        self._paused = None
+        _state.state.release(self.context_id)
         _host.continue_stream(_REQUEST)
 
     reset_http_request = method(_REQUEST, hostcalls.close_stream)
@@ -266,7 +266,7 @@ class HttpContext(Context):
 
     def resume_http_response(self) -> None:
         """Resume the response after a callback returned PAUSE."""
-        self._paused = None
+        _state.state.release(self.context_id)
         _host.continue_stream(_RESPONSE)
 
     reset_http_response = method(_RESPONSE, hostcalls.close_stream)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _host, _registry, hostcalls
+from . import _host, _state, hostcalls
 from .context import Context
 from .hostcalls import method
 from .types import Action, BufferType, PeerType, StreamType
@@ -28,11 +28,11 @@ class StreamContext(Context):
     root_context_id: int
 
     def __init__(self, context_id: int | None = None, root_context_id: int | None = None) -> None:
-        # _dispatch.on_context_create sets both ids without calling __init__ when a subclass
+        # _contexts.create sets both ids without calling __init__ when a subclass
         # does not override it: keep them in step.
         super().__init__(context_id)
         self.root_context_id = (
-            _registry.new_ids()[1] if root_context_id is None else root_context_id
+            _state.new_ids()[1] if root_context_id is None else root_context_id
         )
 
     def on_new_connection(self) -> Action | Awaitable[Action]:
@@ -53,7 +53,7 @@ class StreamContext(Context):
 
     def resume_downstream(self) -> None:
         """Resume client data after a callback returned PAUSE."""
-        self._paused = None
+        _state.state.release(self.context_id)
         _host.continue_stream(_DOWNSTREAM)
 
     close_downstream = method(_DOWNSTREAM, hostcalls.close_stream)
@@ -76,7 +76,7 @@ class StreamContext(Context):
 
     def resume_upstream(self) -> None:
         """Resume server data after a callback returned PAUSE (Envoy: UnimplementedError)."""
-        self._paused = None
+        _state.state.release(self.context_id)
         _host.continue_stream(_UPSTREAM)
 
     close_upstream = method(_UPSTREAM, hostcalls.close_stream)

@@ -1,8 +1,9 @@
 """The source engine: the filter runs in this interpreter, host calls go to the emulator.
 
 Each engine imports its own fresh copy of the filter with ``proxywasm._host`` bound to an
-``EmulatedHostModule``. The SDK keeps its registry in module globals, so when several engines
-exist the active one swaps its copy of that state in before each callback.
+``EmulatedHostModule``. Callbacks enter the SDK where the C runtime does (``Router``). The SDK
+keeps its run-time state in one object (``proxywasm._state.state``), so when several engines
+exist the active one swaps its own state in before each callback.
 """
 
 from __future__ import annotations
@@ -11,24 +12,24 @@ import importlib.util
 import io
 import os
 import sys
-import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, TextIO
 
-from .. import _dispatch, _host, _targets, errors
+from .. import _contexts, _host, _targets, errors
+from .._state import SdkState, state
 from ..types import LogLevel, Status
 from .guards import guarded
 from .interfaces import ENV, host_function
 from .profiles import MISSING_FUNCTION, STUB_TRAP
 from .records import HostStatusError, Pairs, log_text
+from .router import Router
 from .state import HostState
 
 if TYPE_CHECKING:
     from .host import LinkPlan
 
-_SDK_PREFIX = "proxywasm."
-_TESTING_PREFIX = "proxywasm.testing"
 # Statuses the C module reports as a None result instead of raising.
 _ABSENT: dict[str, frozenset[Status]] = {
     "get_buffer_bytes": frozenset({Status.NOT_FOUND}),
@@ -77,8 +78,9 @@ def _u32(value: int) -> int:
 class EmulatedHostModule:
     """A Python ``_proxywasm``: the same functions, argument checks and status handling."""
 
-    def __init__(self, state: HostState) -> None:
+    def __init__(self, state: HostState, router: Router | None = None) -> None:
         self._state = state
+        self._router = router
         self._factory: Callable[[int, str], BaseException] = errors.error_for
         interface = state.profile.interface
         if interface is None:
@@ -140,9 +142,11 @@ class EmulatedHostModule:
                   lambda: self._state.set_effective_context(_u32(context_id)))
 
     def set_inherited_callbacks(self, context_id: int, inherited: int, /) -> None:
-        """Not a host call: this engine runs every callback in Python, so nothing is skipped."""
-        _u32(context_id)
-        _u32(inherited)
+        """Not a host call: the runtime's record of the callbacks a context inherits (kept by
+        the source engine's router; without one, only checked)."""
+        context_id, inherited = _u32(context_id), _u32(inherited)
+        if self._router is not None:
+            self._router.set_inherited(context_id, inherited)
 
     def get_buffer_bytes(self, buffer_type: int, start: int, max_size: int, /) -> bytes | None:
         """proxy_get_buffer_bytes."""
@@ -374,17 +378,20 @@ class _TeeWriter(io.TextIOBase):
         self._stream.flush()
 
 
-def _link(module: EmulatedHostModule, link: LinkPlan | None) -> None:
+def _link(module: EmulatedHostModule, link: LinkPlan | None) -> tuple[frozenset[str],
+                                                                       dict[str, str]]:
     """Make ``module`` and the SDK behave as the module ``link`` describes: the host calls it
     leaves out raise HostCallUnavailableError, the SDK adapts to its targets' quirks. Without a
-    plan every host call is linked and the SDK has no quirks (a module built for Envoy only)."""
+    plan every host call is linked and the SDK has no quirks (a module built for Envoy only).
+    Returns the quirks and unlinked functions, for ``_targets`` when the engine is activated."""
     quirks, unavailable = (frozenset(), {}) if link is None else (
-        link.quirks, dict(link.unavailable))
+        frozenset(link.quirks), dict(link.unavailable))
     _targets.configure(quirks, unavailable)
     for method in dir(module):
         function = host_function(method)
         if function in unavailable:
             setattr(module, method, _unlinked(module, function))
+    return quirks, unavailable
 
 
 def _unlinked(module: EmulatedHostModule, function: str) -> Callable[..., object]:
@@ -392,49 +399,6 @@ def _unlinked(module: EmulatedHostModule, function: str) -> Callable[..., object
         raise module._factory(_targets.UNLINKED_STATUS, function)
 
     return call
-
-
-class _SdkState:
-    """A copy of the SDK modules' globals (registry, factories, bound host, log level)."""
-
-    def __init__(self) -> None:
-        self._saved: dict[str, dict[str, object]] = {}
-
-    def save(self) -> None:
-        """Copy the current globals of every SDK module (containers are copied)."""
-        self._saved = {}
-        for name, module in list(sys.modules.items()):
-            if not name.startswith(_SDK_PREFIX) or name.startswith(_TESTING_PREFIX):
-                continue
-            values: dict[str, object] = {}
-            for key, value in vars(module).items():
-                if key.startswith("__") or isinstance(value, types.ModuleType):
-                    continue
-                values[key] = value.copy() if isinstance(value, dict | list | set) else value
-            self._saved[name] = values
-
-    def restore(self) -> None:
-        """Put the saved globals back; containers are refilled in place."""
-        for name, values in self._saved.items():
-            module = sys.modules.get(name)
-            if module is None:
-                continue
-            namespace = vars(module)
-            for key in [key for key in namespace if key not in values and not key.startswith("__")
-                        and not isinstance(namespace[key], types.ModuleType)]:
-                del namespace[key]
-            for key, value in values.items():
-                current = namespace.get(key)
-                if isinstance(value, dict) and isinstance(current, dict):
-                    current.clear()
-                    current.update(value)
-                elif isinstance(value, list) and isinstance(current, list):
-                    current[:] = value
-                elif isinstance(value, set) and isinstance(current, set):
-                    current.clear()
-                    current.update(value)
-                else:
-                    namespace[key] = value
 
 
 _active: SourceEngine | None = None
@@ -471,15 +435,19 @@ class SourceEngine:
         self.path = path
         self._state = state
         self._link = link
-        self._module = EmulatedHostModule(state)
-        self._sdk = _SdkState()
+        self._router = Router()
+        self._module = EmulatedHostModule(state, self._router)
+        self._parked = SdkState()
+        """This engine's SDK state while another engine's is swapped in."""
+        self._targets: tuple[frozenset[str], dict[str, str]] = (frozenset(), {})
         self.filter_module = self._load()
 
-    def _load(self) -> types.ModuleType:
+    def _load(self) -> ModuleType:
         global _active
         if _active is not None and _active is not self:
-            _active._sdk.save()
-        _dispatch.reset()
+            state.swap(_active._parked)
+        _active = None
+        _contexts.reset()
         _host.bind(self._module)
         self._module_state_reset()
         file, module_name, search_root = _filter_files(self.path)
@@ -500,10 +468,10 @@ class SourceEngine:
             sys.path.remove(str(search_root))
             _filter_modules.update(_own_modules(set(sys.modules) - before, search_root))
             _filter_modules.add(module_name)
-        _dispatch.prepare()
-        _link(self._module, self._link)
+        _contexts.prepare()
+        self._targets = _link(self._module, self._link)
         _host.bind(self._module)
-        if not _dispatch.registered():
+        if not _contexts.registered():
             raise RuntimeError(
                 f"{self.path}: the filter registered no context; call "
                 "proxywasm.set_root_context(...) or proxywasm.set_http_context(...) at module level"
@@ -518,11 +486,11 @@ class SourceEngine:
         The run-time set-up is marked done: it would send stdout/stderr to the log for good,
         while this engine does so only during callbacks (``_TeeWriter``).
         """
-        from .. import _log, _runtime
+        from .. import _runtime
 
         _runtime.reset()
-        _runtime._started = True
-        _log.set_log_level(LogLevel.TRACE)
+        state.started = True
+        state.log_threshold = LogLevel.TRACE
 
     def activate(self) -> None:
         """Make this engine's filter and emulator the ones the SDK talks to."""
@@ -530,28 +498,28 @@ class SourceEngine:
         if _active is self:
             return
         if _active is not None:
-            _active._sdk.save()
-        self._sdk.restore()
+            state.swap(_active._parked)
+        state.swap(self._parked)
+        _host.bind(self._module)
+        _targets.configure(*self._targets)
         _active = self
 
     def call(self, export: str, *args: int) -> int:
-        """Run the dispatcher function for the callback ``export`` (``proxy_on_*``)."""
+        """Run the callback ``export`` (``proxy_on_*``), entering the SDK as the runtime does."""
         self.activate()
-        function = getattr(_dispatch, export.removeprefix("proxy_"))
         saved = sys.stdout, sys.stderr
         sys.stdout = _TeeWriter(self._state, LogLevel.INFO, saved[0])
         sys.stderr = _TeeWriter(self._state, LogLevel.ERROR, saved[1])
         try:
             with guarded():
-                result = function(*args)
+                return self._router.call(export, *args)
         finally:
             sys.stdout, sys.stderr = saved
-        return 0 if result is None else int(result)
 
     def close(self) -> None:
         """Forget this engine (its SDK state is dropped)."""
         global _active
         if _active is self:
             _host.bind(None)
-            _dispatch.reset()
+            _contexts.reset()
             _active = None
