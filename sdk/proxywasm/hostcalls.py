@@ -1,4 +1,5 @@
-"""Typed functions, one per host call, like the Rust SDK's ``hostcalls`` module.
+"""Typed functions, one per host call, like the Rust SDK's ``hostcalls`` module. A call's
+``timeout`` of ``None`` (the default) waits ``DEFAULT_TIMEOUT``, 5 s.
 
 They convert Python types (enums, ``timedelta``, ``None`` for "no value") to what the ABI wants
 and check arguments where the host's own error would be unclear. A failing call raises a
