@@ -97,6 +97,15 @@ def test_dispatch_http_call_requires_pseudo_headers(host: FakeHost) -> None:
     assert token == 1
 
 
+def test_calls_without_a_timeout_wait_the_default_five_seconds(host: FakeHost) -> None:
+    headers = [(":method", "GET"), (":path", "/"), (":authority", "a")]
+    hostcalls.dispatch_http_call("cluster", headers)
+    hostcalls.dispatch_grpc_call("cluster", "pkg.Service", "Call", [], None)
+    assert [call[-1] for call in host.called("http_call") + host.called("grpc_call")] == [
+        5000, 5000]
+    assert timedelta(seconds=5) == hostcalls.DEFAULT_TIMEOUT
+
+
 def test_time_and_timer_conversions(host: FakeHost) -> None:
     host.nanoseconds = 1_700_000_000_123_456_789
     assert hostcalls.get_current_time() == datetime(2023, 11, 14, 22, 13, 20, 123456, tzinfo=UTC)

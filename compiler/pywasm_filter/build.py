@@ -152,8 +152,10 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
     sites = bundle.import_sites(source, cpython.stdlib)
-    imports = list(sites)
     plan = linking.plan(filter_path, hosts)
+    # The SDK's own lazy imports of what the filter reaches (get_current_time's datetime) are
+    # imported at build time too: a built module cannot import a module later.
+    imports = [*sites, *sorted(plan.imports - sites.keys())]
     optional = stdlib_closure.optional_modules(
         [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
     base = toolchain.ensure_runtime_base(optional)

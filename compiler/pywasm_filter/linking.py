@@ -55,6 +55,8 @@ class Use:
     line: int
     name: str
     functions: frozenset[str]
+    imports: frozenset[str] = frozenset()
+    """Modules the SDK imports inside what this name reaches (``sdk_imports``)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Plan:
     unavailable: dict[str, str]
     gaps: tuple[compat.Gap, ...]
     excluded: tuple[Host, ...]
+    imports: frozenset[str] = frozenset()
+    """Modules the SDK imports inside functions the filter reaches: the build imports them."""
 
     def stubs(self) -> dict[tuple[str, str], int]:
         """The imports the module replaces by its own function (``optimize.run``)."""
@@ -84,13 +88,14 @@ class Plan:
 
 
 @functools.cache
-def _sdk_reach() -> dict[str, frozenset[str]]:
-    """SDK function or method name -> the host functions it reaches, not counting what the
-    tolerant functions reach (followed by name through the SDK's calls)."""
+def _sdk_graph() -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """The SDK read by name: what each function, method or attribute calls or names, the host
+    functions each calls directly, and the modules each imports in its body."""
     import proxywasm
 
     calls: dict[str, set[str]] = defaultdict(set)
     direct: dict[str, set[str]] = defaultdict(set)
+    imports: dict[str, set[str]] = defaultdict(set)
     for path in sorted(Path(proxywasm.__file__).parent.glob("*.py")):
         tree = ast.parse(path.read_bytes(), str(path))
         for assignment in _attribute_assignments(tree):
@@ -98,6 +103,11 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
             for assigned in assignment.targets:
                 if isinstance(assigned, ast.Name):
                     calls[assigned.id] |= _names(assignment.value)
+            # `{"NAME": function}`, a table of lazy attributes: NAME reaches `function`.
+            if isinstance(assignment.value, ast.Dict):
+                for key, value in zip(assignment.value.keys, assignment.value.values, strict=True):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        calls[key.value] |= _names(value)
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
@@ -106,12 +116,23 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
                     function = host_function(inner.attr)
                     if function:
                         direct[node.name].add(function)
+                elif isinstance(inner, ast.Import):
+                    imports[node.name] |= {alias.name for alias in inner.names}
+                elif isinstance(inner, ast.ImportFrom) and not inner.level and inner.module:
+                    imports[node.name].add(inner.module)
                 elif isinstance(inner, ast.Call):
                     callee = inner.func
                     name = callee.attr if isinstance(callee, ast.Attribute) else getattr(
                         callee, "id", None)
                     if name:
                         calls[node.name].add(name)
+    return calls, direct, imports
+
+
+def _closure(direct: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+    """SDK name -> the union of ``direct`` over every SDK name it reaches by calls, not counting
+    what the tolerant functions reach."""
+    calls = _sdk_graph()[0]
     reach: dict[str, frozenset[str]] = {}
     for start in set(calls) | set(direct):
         found: set[str] = set()
@@ -127,6 +148,19 @@ def _sdk_reach() -> dict[str, frozenset[str]]:
                     pending.append(target)
         reach[start] = frozenset(found)
     return reach
+
+
+@functools.cache
+def _sdk_reach() -> dict[str, frozenset[str]]:
+    """SDK function or method name -> the host functions it reaches."""
+    return _closure(_sdk_graph()[1])
+
+
+@functools.cache
+def sdk_imports() -> dict[str, frozenset[str]]:
+    """SDK name -> the modules its functions import when called (``datetime`` for
+    ``get_current_time``), which a module using it must carry from build time."""
+    return _closure(_sdk_graph()[2])
 
 
 def _attribute_assignments(node: ast.AST) -> Iterator[ast.Assign]:
@@ -157,7 +191,7 @@ def _sdk_aliases(tree: ast.Module) -> dict[str, str]:
 def _file_uses(path: Path) -> Iterator[Use]:
     tree = ast.parse(path.read_bytes(), str(path))
     aliases = _sdk_aliases(tree)
-    reach = _sdk_reach()
+    reach, lazy = _sdk_reach(), sdk_imports()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             name = node.attr
@@ -165,13 +199,14 @@ def _file_uses(path: Path) -> Iterator[Use]:
             name = aliases[node.id]
         else:
             continue
-        functions = reach.get(name)
-        if functions:
-            yield Use(path, node.lineno, name, functions)
+        functions, imports = reach.get(name, frozenset()), lazy.get(name, frozenset())
+        if functions or imports:
+            yield Use(path, node.lineno, name, functions, imports)
 
 
 def uses(filter_path: Path) -> list[Use]:
-    """Every SDK name the filter's files use that reaches a host function, in file order."""
+    """Every SDK name the filter's files use that reaches a host function or a module the SDK
+    imports lazily, in file order."""
     found = {use for path in compat.source_files(filter_path) for use in _file_uses(path)}
     return sorted(found, key=lambda use: (str(use.file), use.line, use.name))
 
@@ -243,7 +278,8 @@ def plan(filter_path: Path, hosts: Sequence[Host] | None = None) -> Plan:
     gaps = [gap for host in excluded for gap in gaps_by_host[host]]
     notes = [gap for gap in behaviour if not gap.blocking]
     ordered = sorted(gaps + notes, key=lambda gap: (gap.host, str(gap.file), gap.line, gap.used))
-    return Plan(targets, linked, unavailable, tuple(ordered), excluded)
+    imports = frozenset(name for use in found for name in use.imports)
+    return Plan(targets, linked, unavailable, tuple(ordered), excluded, imports)
 
 
 def summary(built: Plan) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import _state, hostcalls
 from .callouts import PendingGrpcCall, PendingHttpCall
-from .hostcalls import DEFAULT_TIMEOUT, method
+from .hostcalls import method
 from .types import BufferType, MapType
 
 TYPE_CHECKING = False
@@ -97,7 +97,7 @@ class Context:
         headers: Sequence[tuple[str, str]],
         body: bytes | None = None,
         trailers: Sequence[tuple[str, str]] = (),
-        timeout: timedelta = DEFAULT_TIMEOUT,
+        timeout: timedelta | None = None,
     ) -> int:
         """Send an HTTP request to the cluster ``upstream``; ``on_http_call_response`` follows.
 
@@ -113,7 +113,7 @@ class Context:
         headers: Sequence[tuple[str, str]],
         body: bytes | None = None,
         trailers: Sequence[tuple[str, str]] = (),
-        timeout: timedelta = DEFAULT_TIMEOUT,
+        timeout: timedelta | None = None,
     ) -> PendingHttpCall:
         """Send an HTTP call to ``await`` in an ``async def`` callback: ``await`` gives the
         ``HttpResponse`` or raises ``HttpCallError``; the stream waits meanwhile."""
@@ -161,7 +161,7 @@ class Context:
         method_name: str,
         initial_metadata: Sequence[tuple[str, bytes]],
         message: bytes | None,
-        timeout: timedelta = DEFAULT_TIMEOUT,
+        timeout: timedelta | None = None,
     ) -> int:
         """Make a unary gRPC call; ``on_grpc_call_response`` follows. Returns its token."""
         token = hostcalls.dispatch_grpc_call(
@@ -177,7 +177,7 @@ class Context:
         method_name: str,
         message: bytes | None,
         initial_metadata: Sequence[tuple[str, bytes]] = (),
-        timeout: timedelta = DEFAULT_TIMEOUT,
+        timeout: timedelta | None = None,
     ) -> PendingGrpcCall:
         """Make a unary gRPC call to ``await`` in an ``async def`` callback: ``await`` gives
         the ``GrpcResponse`` or raises ``GrpcCallError`` with the status."""

@@ -1,4 +1,5 @@
-"""Typed functions, one per host call, like the Rust SDK's ``hostcalls`` module.
+"""Typed functions, one per host call, like the Rust SDK's ``hostcalls`` module. A call's
+``timeout`` of ``None`` (the default) waits ``DEFAULT_TIMEOUT``, 5 s.
 
 They convert Python types (enums, ``timedelta``, ``None`` for "no value") to what the ABI wants
 and check arguments where the host's own error would be unclear. A failing call raises a
@@ -9,7 +10,6 @@ buffer or stream bound (``method``), or one line over them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from types import MethodType
 
 from . import _host, _targets
@@ -19,6 +19,7 @@ from .types import BufferType, GrpcStatusCode, LogLevel, MapType, MetricType, St
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime, timedelta
     from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
     _P = ParamSpec("_P")
@@ -36,11 +37,10 @@ if TYPE_CHECKING:
 MAX_SIZE = 0xFFFFFFFF
 """A ``max_size`` that reads a buffer to its end."""
 
-DEFAULT_TIMEOUT = timedelta(seconds=5)
-"""Timeout of HTTP and gRPC calls when none is given."""
+DEFAULT_TIMEOUT: timedelta
+"""Timeout of HTTP and gRPC calls given none (``timeout=None``): 5 s, made when first read."""
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MILLISECOND = timedelta(milliseconds=1)
+_DEFAULT_TIMEOUT_MS = 5000
 _CALLOUT_HEADERS = (":method", ":path", ":authority")
 
 
@@ -54,10 +54,35 @@ def method(first: _T, function: Callable[Concatenate[_T, _P], _R]) -> _Method[_P
     return MethodType(function, first)  # type: ignore[return-value]
 
 
+def _default_timeout() -> timedelta:
+    from datetime import timedelta
+
+    return timedelta(milliseconds=_DEFAULT_TIMEOUT_MS)
+
+
+# Module attributes made when first read (PEP 562), so that a filter not using them does not
+# carry `datetime`; the build bundles what their functions import when a filter names them.
+_LAZY_ATTRIBUTES = {"DEFAULT_TIMEOUT": _default_timeout}
+
+
+def __getattr__(name: str) -> object:
+    """Make a lazy module attribute (``_LAZY_ATTRIBUTES``) when it is read."""
+    if name in _LAZY_ATTRIBUTES:
+        return _LAZY_ATTRIBUTES[name]()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _milliseconds(period: timedelta, what: str) -> int:
-    if period < timedelta(0):
+    """Whole milliseconds of a ``timedelta``, read by its attributes so that the SDK need not
+    import ``datetime``."""
+    microseconds = period.days * 86_400_000_000 + period.seconds * 1_000_000 + period.microseconds
+    if microseconds < 0:
         raise ValueError(f"{what} must not be negative, got {period}")
-    return period // _MILLISECOND
+    return microseconds // 1000
+
+
+def _timeout_milliseconds(timeout: timedelta | None) -> int:
+    return _DEFAULT_TIMEOUT_MS if timeout is None else _milliseconds(timeout, "the timeout")
 
 
 # Logging
@@ -78,7 +103,10 @@ def get_log_level() -> LogLevel:
 
 def get_current_time() -> datetime:
     """Return the host's wall-clock time as an aware UTC datetime."""
-    return _EPOCH + timedelta(microseconds=_host.get_current_time_nanoseconds() // 1000)
+    from datetime import UTC, datetime, timedelta
+
+    microseconds = _host.get_current_time_nanoseconds() // 1000
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
 
 
 def set_tick_period(period: timedelta) -> None:
@@ -349,7 +377,7 @@ def dispatch_http_call(
     headers: Sequence[tuple[str, str]],
     body: bytes | None = None,
     trailers: Sequence[tuple[str, str]] = (),
-    timeout: timedelta = DEFAULT_TIMEOUT,
+    timeout: timedelta | None = None,
 ) -> int:
     """Send an HTTP request to the cluster ``upstream`` and return its token.
 
@@ -365,7 +393,7 @@ def dispatch_http_call(
                 "needs ':method', ':path' and ':authority' (the host name, not 'host')"
             )
     return _host.http_call(
-        upstream, headers, body or b"", trailers, _milliseconds(timeout, "the timeout")
+        upstream, headers, body or b"", trailers, _timeout_milliseconds(timeout)
     )
 
 
@@ -375,7 +403,7 @@ def dispatch_grpc_call(
     method_name: str,
     initial_metadata: Sequence[tuple[str, bytes]],
     message: bytes | None,
-    timeout: timedelta = DEFAULT_TIMEOUT,
+    timeout: timedelta | None = None,
 ) -> int:
     """Make a unary gRPC call to ``service_name/method_name`` on the cluster; return its token."""
     _check_upstream(upstream_name, "dispatch_grpc_call")
@@ -385,7 +413,7 @@ def dispatch_grpc_call(
         method_name,
         initial_metadata,
         message or b"",
-        _milliseconds(timeout, "the timeout"),
+        _timeout_milliseconds(timeout),
     )
 
 
