@@ -1,4 +1,4 @@
-"""Benchmark entry point: ``python benchmarks/run.py [--quick] [--out DIR]``.
+"""Benchmark entry point: ``python benchmarks/run.py [--quick] [--out DIR] [--module NAME=PATH]``.
 
 Builds the variants (no filter, a C floor filter, the Python filter, an AssemblyScript SDK
 filter, and the peers: Envoy's Lua filter and an ext_proc server in Python), runs each in Envoy
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,10 +134,12 @@ def _start_samples(variants: list[Variant], plan: Plan, wrk: str, work: Path,
                 figures[variant.name]["rss_mib_concurrency_2"].append(envoy.rss_mib())
 
 
-def measure(plan: Plan, out: Path) -> dict[str, Any]:
-    """Run the whole benchmark and return the summary written to results.json."""
+def measure(plan: Plan, out: Path, extra: Sequence[Variant] = ()) -> dict[str, Any]:
+    """Run the whole benchmark, with ``extra`` module variants beside the built ones, and
+    return the summary written to results.json."""
     wrk = ensure_wrk()
     variants, notes = build_variants(out / "modules")
+    variants.extend(extra)
     figures: dict[str, dict[str, list[float]]] = {
         variant.name: {key: [] for key in (
             "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
@@ -191,16 +194,29 @@ def measure(plan: Plan, out: Path) -> dict[str, Any]:
     }
 
 
+def _module_variant(text: str) -> Variant:
+    """``NAME=PATH.wasm`` from the command line, as a variant run beside the others."""
+    name, separator, path = text.partition("=")
+    if not separator or not name or not Path(path).is_file():
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give NAME=PATH of an existing .wasm module, e.g. old=/tmp/old.wasm")
+    return Variant(name, Path(path))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run, print the table and write the JSON and PNG files."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (under 3 minutes)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    parser.add_argument("--module", type=_module_variant, action="append", default=[],
+                        metavar="NAME=PATH",
+                        help="also run this built module (same header work), side by side "
+                             "with the others, e.g. a build of an older checkout")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    summary = measure(QUICK if args.quick else FULL, out)
+    summary = measure(QUICK if args.quick else FULL, out, args.module)
     print(report.table(summary["variants"]))
     ratio = summary["python_over_floor_ratio"]
     print(f"\npython / C floor, added CPU per request: "
