@@ -66,6 +66,30 @@ from .types import (
     StreamType,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._gather import gather
+
+
+def _gather() -> object:
+    from proxywasm._gather import gather
+
+    return gather
+
+
+# Module attributes made when first read (PEP 562), so that a filter not using them does not
+# carry their code; the build bundles what their functions import when a filter names them.
+_LAZY_ATTRIBUTES = {"gather": _gather}
+
+
+def __getattr__(name: str) -> object:
+    """Make a lazy module attribute (``_LAZY_ATTRIBUTES``) when it is first read."""
+    if name in _LAZY_ATTRIBUTES:
+        value = globals()[name] = _LAZY_ATTRIBUTES[name]()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Action",
     "BadArgumentError",
@@ -103,6 +127,7 @@ __all__ = [
     "StreamContext",
     "StreamType",
     "UnimplementedError",
+    "gather",
     "hostcalls",
     "log",
     "log_critical",
