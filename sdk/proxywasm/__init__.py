@@ -69,25 +69,15 @@ from .types import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ._gather import gather
+else:
+    def gather(*calls, return_exceptions=False):
+        """Await calls made with ``self.http_call``/``self.grpc_call`` together: their results
+        in argument order once all answered (``return_exceptions=True``: failures as results).
+        """
+        # A module carries proxywasm._gather only when its filter names `gather` (linking.py).
+        from proxywasm._gather import gather
 
-
-def _gather() -> object:
-    from proxywasm._gather import gather
-
-    return gather
-
-
-# Module attributes made when first read (PEP 562), so that a filter not using them does not
-# carry their code; the build bundles what their functions import when a filter names them.
-_LAZY_ATTRIBUTES = {"gather": _gather}
-
-
-def __getattr__(name: str) -> object:
-    """Make a lazy module attribute (``_LAZY_ATTRIBUTES``) when it is first read."""
-    if name in _LAZY_ATTRIBUTES:
-        value = globals()[name] = _LAZY_ATTRIBUTES[name]()
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return gather(*calls, return_exceptions=return_exceptions)
 
 
 __all__ = [
