@@ -8,6 +8,8 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from proxywasm import LogLevel
 from proxywasm.testing import Host, HttpStream
@@ -16,6 +18,9 @@ from tests.testing.conftest import HostFactory
 
 EXAMPLE = EXAMPLES / "ab_sticky_cookie" / "ab_sticky_cookie.py"
 SETTINGS = {"variants": {"a": 1, "b": 1}, "client_id_header": "x-user-id", "max_age": 60}
+EXAMPLES_PER_ENGINE = {"source": 100, "wasm": 10}
+cookie_pairs = st.lists(st.tuples(st.sampled_from(["ab_variant", "theme", "ab", "session"]),
+                                  st.text(alphabet="abc=_-", max_size=4)), max_size=4)
 
 
 def started(proxywasm_host: HostFactory, settings: dict[str, object] | None = None) -> Host:
@@ -113,6 +118,28 @@ def test_bad_configuration_is_refused(proxywasm_host: HostFactory, settings: dic
     [message] = [line for line in host.logs(LogLevel.ERROR)
                  if line.startswith("rejecting the plugin configuration: ")]
     assert error in message
+
+
+def test_any_cookie_header_gives_a_configured_variant(proxywasm_host: HostFactory,
+                                                    proxywasm_engine: str) -> None:
+    """The first ab_variant cookie is kept when it names a variant; else one is assigned."""
+    host = started(proxywasm_host)
+
+    @settings(max_examples=EXAMPLES_PER_ENGINE[proxywasm_engine], deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(pairs=cookie_pairs)
+    def check(pairs: list[tuple[str, str]]) -> None:
+        cookie = "; ".join(f"{name}={value}" for name, value in pairs)
+        stream = request(host, [("cookie", cookie)] if pairs else [])
+        variant = stream.request_headers.get("x-variant")
+        sent = next((value for name, value in pairs if name == "ab_variant"), None)
+        kept = sent in ("a", "b")
+        assert variant == sent if kept else variant in ("a", "b")
+        assert stream.response_headers.get_all("set-cookie")[1:] == ([] if kept else [
+            f"ab_variant={variant}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"])
+
+    check()
 
 
 # Nginx WasmX (the emulator's WasmX profile): the same, with the client's header casing

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from proxywasm import LogLevel
 from proxywasm.testing import FilterError, Host, HttpStream, wasmx
@@ -14,8 +16,10 @@ from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
 EXAMPLE = EXAMPLES / "local_rate_limit" / "local_rate_limit.py"
-PER_KEY = {"rate": 2, "burst": 3, "key_header": "x-api-key"}
+RATE, BURST = 2, 3
+PER_KEY = {"rate": RATE, "burst": BURST, "key_header": "x-api-key"}
 START = datetime(2026, 1, 1, tzinfo=UTC)
+EXAMPLES_PER_ENGINE = {"source": 50, "wasm": 5}
 
 
 def worker(proxywasm_host: HostFactory, beside: Host | None = None,
@@ -111,6 +115,30 @@ def test_token_taken_by_another_worker_meanwhile_is_read_again(
     host.race_shared_data("rate_limit:alice", f"0 {now_ns}")
     assert statuses(host, 1) == ["429"]
     assert host.shared_data["rate_limit:alice"] == f"0 {now_ns}".encode()
+
+
+def test_no_request_pattern_gets_more_than_burst_plus_rate(proxywasm_host: HostFactory,
+                                                          proxywasm_engine: str) -> None:
+    """Over any gaps between requests, at most burst + rate x elapsed pass, and the first
+    burst requests always do."""
+    host = worker(proxywasm_host)
+    keys = iter(range(1_000_000))
+
+    @settings(max_examples=EXAMPLES_PER_ENGINE[proxywasm_engine], deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                     HealthCheck.too_slow])
+    @given(gaps_ms=st.lists(st.integers(0, 1500), max_size=25))
+    def check(gaps_ms: list[int]) -> None:
+        key = f"client{next(keys)}"
+        passed = []
+        for gap in gaps_ms:
+            host.advance_time(gap)
+            passed.append(statuses(host, 1, key) == ["200"])
+        elapsed_s = sum(gaps_ms[1:]) / 1000
+        assert sum(passed) <= BURST + RATE * elapsed_s
+        assert all(passed[:BURST])
+
+    check()
 
 
 @pytest.mark.parametrize(("settings", "error"), [
