@@ -13,6 +13,7 @@ import pytest
 import requests
 import yaml
 
+from pywasm_filter import oci
 from pywasm_filter.cli import main
 from pywasm_filter.deploy import DeployError
 from pywasm_filter.envoy_gateway import (
@@ -21,7 +22,7 @@ from pywasm_filter.envoy_gateway import (
     extension_policy,
     validate_extension_policy,
 )
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 from tests.registry import Registry
 
 DIGEST = "0123456789abcdef" * 4
@@ -72,6 +73,28 @@ def test_policy_for_an_image_pins_the_manifest_digest(
             }],
         },
     }
+
+
+def test_deploy_page_shows_what_the_command_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/deploy.md's example, with the registry's answer for the tag stood in for."""
+    digest = "bdf49c3c3882102fc017ffb661108c63a836d065888a4093994398cc55c2ea2f"
+
+    def fetch_manifest(reference: oci.Reference, plain_http: bool | None = None) -> tuple[
+            None, None, dict[str, Any], str]:
+        assert str(reference) == "registry.example.com/filters/auth:v1"
+        return None, None, {}, f"sha256:{digest}"
+
+    monkeypatch.setattr(oci, "fetch_manifest", fetch_manifest)
+    monkeypatch.chdir(tmp_path)
+    Path("auth.yaml").write_text("allowed: [/books]\n")
+    capsys.readouterr()
+    assert main(["deploy", "envoy-gateway", "registry.example.com/filters/auth:v1",
+                 "--target-ref", "HTTPRoute/backend", "--namespace", "shop",
+                 "--config", "auth.yaml"]) == 0
+    page = (ROOT / "docs" / "deploy.md").read_text()
+    assert f"```yaml\n{capsys.readouterr().out}```" in page
 
 
 def test_digest_reference_is_pinned_without_asking_the_registry(
