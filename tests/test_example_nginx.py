@@ -37,7 +37,8 @@ def conf_path(request: pytest.FixtureRequest) -> Path:
 
 def test_conf_loads_the_examples_module_by_relative_path(conf_path: Path) -> None:
     modules = _modules(parse(conf_path.read_text()))
-    assert f"{_example(conf_path)}.wasm" in modules.values(), modules
+    wanted = f"{_example(conf_path)}.wasm"
+    assert wanted in modules.values(), f"load {wanted} (relative to the example): {modules}"
     for name, module in modules.items():
         assert not Path(module).is_absolute(), f"{name}: load {module} relative to the example"
         source = conf_path.parent / Path(module).with_suffix(".py")
@@ -126,4 +127,5 @@ def test_examples_with_an_nginx_conf_are_listed_as_running_in_wasmx() -> None:
     table = _wasmx_table()
     unlisted = [_example(path) for path in CONFS
                 if table.get(_example(path), "no").startswith("no")]
-    assert not unlisted, f"add a row to docs/wasmx.md's 'The examples in WasmX': {unlisted}"
+    assert not unlisted, ("list them in docs/wasmx.md's 'The examples in WasmX' with what "
+                          f"they need there (not 'no'): {unlisted}")
