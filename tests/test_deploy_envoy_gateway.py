@@ -118,6 +118,12 @@ def test_given_sha256_must_match_the_digest_reference(capsys: pytest.CaptureFixt
     assert f"--sha256 {'f' * 64} differs from the digest in" in error
 
 
+def test_url_goes_with_a_module_file_only(capsys: pytest.CaptureFixture[str]) -> None:
+    error = _error(capsys, f"{UNREACHABLE}/f:v1", "--url", "https://files.example.com/f.wasm",
+                   "--target-ref", "Gateway/eg")
+    assert "--url goes with a FILE.wasm" in error
+
+
 def test_target_refs_options_and_pull_secret_are_written(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -170,11 +176,26 @@ def test_config_syntax_error_names_the_line(
     assert f"{config}:3: not valid JSON or YAML" in error
 
 
-def test_a_module_file_must_be_pushed_first(
+def test_a_module_file_is_pushed_or_served_first(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    error = _error(capsys, str(tmp_path / "filter.wasm"), "--target-ref", "Gateway/eg")
-    assert "Envoy Gateway pulls modules from an OCI image: push it first" in error
+    module = tmp_path / "filter.wasm"
+    module.write_bytes(b"\0asm\x01\0\0\0")
+    error = _error(capsys, str(module), "--target-ref", "Gateway/eg")
+    assert f"push this one (pywasm-filter push {module} REGISTRY/REPOSITORY:TAG)" in error
+    assert "or serve the file over HTTP(S) and give --url URL" in error
+
+
+def test_a_module_file_served_over_https_is_pinned_by_its_sha256(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = tmp_path / "my_filter.wasm"
+    module.write_bytes(b"\0asm\x01\0\0\0module bytes")
+    url = "https://files.example.com/filters/my_filter.wasm"
+    policy = _gateway(capsys, str(module), "--url", url, "--target-ref", "Gateway/eg")
+    assert policy["metadata"] == {"name": "my-filter"}
+    assert policy["spec"]["wasm"][0]["code"] == {"type": "HTTP", "http": {
+        "url": url, "sha256": hashlib.sha256(module.read_bytes()).hexdigest()}}
 
 
 @pytest.mark.parametrize("text", ["eg", "Gateway/", "Gateway/eg/http/extra", "/eg"])
@@ -202,12 +223,28 @@ def test_a_target_ref_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     ("sha256", f"sha256:{DIGEST}", "64 lowercase hex digits (no 'sha256:' prefix)"),
     ("image", f"example.com/f@sha256:{'e' * 64}", "the url pins sha256:eee"),
     ("pull_secret", "Creds", "pullSecretRef.name 'Creds'"),
+    ("url", "https://files.example.com/f.wasm", "the module's image REF or its --url, not both"),
 ])
 def test_policy_rules_are_checked_offline(field: str, value: object, message: str) -> None:
     fields: dict[str, Any] = {"name": "f", "image": "example.com/f:v1", "sha256": DIGEST,
                               "targets": [TargetRef("Gateway", "eg")], field: value}
     with pytest.raises(DeployError, match=re.escape(message)):
         extension_policy(GatewayOptions(**fields))
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"url": "s3://bucket/f.wasm"}, "code.http.url 's3://bucket/f.wasm': Envoy Gateway "
+     "downloads modules from http:// or https:// URLs"),
+    ({"url": "https://files.example.com/f.wasm", "pull_secret": "creds"},
+     "--pull-secret is for images"),
+    ({"url": "https://files.example.com/f.wasm", "sha256": "F" * 64},
+     "code.http.sha256 'FFFF"),
+])
+def test_url_rules_are_checked_offline(fields: dict[str, str], message: str) -> None:
+    options: dict[str, Any] = {"name": "f", "sha256": DIGEST,
+                               "targets": [TargetRef("Gateway", "eg")], **fields}
+    with pytest.raises(DeployError, match=re.escape(message)):
+        extension_policy(GatewayOptions(**options))
 
 
 def _valid_policy() -> dict[str, Any]:

@@ -1,16 +1,18 @@
-"""Envoy Gateway's `EnvoyExtensionPolicy` that runs a module from an OCI image
-(`pywasm-filter deploy envoy-gateway`), checked offline against the rules its CRD enforces.
+"""Envoy Gateway's `EnvoyExtensionPolicy` that runs a module from an OCI image or an HTTP(S)
+URL (`pywasm-filter deploy envoy-gateway`), checked offline against the rules its CRD enforces.
 
 The rules come from `gateway.envoyproxy.io/v1alpha1`: the CRD's patterns, lengths and enums,
 its CEL rules (target groups and kinds, `type: Image` with `image` set, at most 16 Wasm
 entries), and what Envoy Gateway's translator needs to serve the module (a `sha256` that is the
-image's manifest digest in hex). Envoy Gateway hands `config` to the filter as JSON text.
+image's manifest digest, or the module's own for a URL, in hex; an http or https URL).
+Envoy Gateway hands `config` to the filter as JSON text.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,14 +63,17 @@ def parse_target_ref(text: str) -> TargetRef:
 
 @dataclass
 class GatewayOptions:
-    """The fields of an EnvoyExtensionPolicy with one Wasm extension from an OCI image."""
+    """The fields of an EnvoyExtensionPolicy with one Wasm extension, from an image or a URL."""
 
     name: str
-    image: str
-    """REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:HEX, as Envoy Gateway pulls it."""
     sha256: str
-    """The image's manifest digest in hex: Envoy Gateway refuses an image that differs."""
+    """The image's manifest digest, or the module's sha256 for a URL, in hex: Envoy Gateway
+    refuses code that differs."""
     targets: Sequence[TargetRef]
+    image: str = ""
+    """REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:HEX, as Envoy Gateway pulls it."""
+    url: str = ""
+    """Instead of an image: the http(s) URL Envoy Gateway downloads the module from."""
     namespace: str = ""
     root_id: str = ""
     config: Any = None
@@ -82,13 +87,10 @@ def extension_policy(options: GatewayOptions) -> dict[str, Any]:
     metadata: dict[str, Any] = {"name": options.name}
     if options.namespace:
         metadata["namespace"] = options.namespace
-    image: dict[str, Any] = {"url": options.image, "sha256": options.sha256}
-    if options.pull_secret:
-        image["pullSecretRef"] = {"kind": "Secret", "name": options.pull_secret}
     wasm: dict[str, Any] = {"name": options.name}
     if options.root_id:
         wasm["rootID"] = options.root_id
-    wasm["code"] = {"type": "Image", "image": image}
+    wasm["code"] = _code(options)
     if options.config is not None:
         wasm["config"] = options.config
     wasm["failOpen"] = options.fail_open
@@ -97,6 +99,19 @@ def extension_policy(options: GatewayOptions) -> dict[str, Any]:
                        "wasm": [wasm]}}
     validate_extension_policy(policy)
     return policy
+
+
+def _code(options: GatewayOptions) -> dict[str, Any]:
+    if bool(options.image) == bool(options.url):
+        raise DeployError("give the module's image REF or its --url, not both")
+    if options.url:
+        if options.pull_secret:
+            raise DeployError("--pull-secret is for images: a URL is downloaded as it is")
+        return {"type": "HTTP", "http": {"url": options.url, "sha256": options.sha256}}
+    image: dict[str, Any] = {"url": options.image, "sha256": options.sha256}
+    if options.pull_secret:
+        image["pullSecretRef"] = {"kind": "Secret", "name": options.pull_secret}
+    return {"type": "Image", "image": image}
 
 
 def validate_extension_policy(policy: Mapping[str, Any]) -> None:
@@ -168,6 +183,8 @@ def _check_wasm(entry: Mapping[str, Any], what: str) -> None:
                               "only that type")
     if code["type"] == "Image":
         _check_image(code["image"], f"{what}.code.image")
+    else:
+        _check_http(code["http"], f"{what}.code.http")
 
 
 def _check_image(image: Mapping[str, Any], what: str) -> None:
@@ -188,6 +205,18 @@ def _check_image(image: Mapping[str, Any], what: str) -> None:
         if secret.get("kind", "Secret") != "Secret":
             raise DeployError(f"{what}.pullSecretRef: only a Secret is supported")
         _check_dns_subdomain(secret.get("name", ""), f"{what}.pullSecretRef.name")
+
+
+def _check_http(http: Mapping[str, Any], what: str) -> None:
+    url = http.get("url", "")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeployError(f"{what}.url '{url}': Envoy Gateway downloads modules from http:// or "
+                          "https:// URLs with a host")
+    sha256 = http.get("sha256", "")
+    if not _SHA256.match(sha256):
+        raise DeployError(f"{what}.sha256 '{sha256}': write the module's sha256 as 64 lowercase "
+                          "hex digits")
 
 
 def _check_json(value: Any, what: str) -> None:

@@ -102,7 +102,8 @@ def _add_istio(istio: argparse.ArgumentParser) -> None:
 
 
 def _add_envoy_gateway(gateway: argparse.ArgumentParser) -> None:
-    _common(gateway, "the image REF (REGISTRY/REPOSITORY:TAG or @sha256:...)")
+    _common(gateway, "the image REF (REGISTRY/REPOSITORY:TAG or @sha256:...), or the .wasm "
+                     "module with --url")
     gateway.add_argument("--target-ref", action="append", default=[], required=True,
                          metavar="KIND/NAME[/SECTION]",
                          help="the Gateway, HTTPRoute, GRPCRoute or ListenerSet to attach to, "
@@ -113,6 +114,8 @@ def _add_envoy_gateway(gateway: argparse.ArgumentParser) -> None:
     gateway.add_argument("--root-id", default="", help="rootID of the plugin")
     gateway.add_argument("--fail-open", action="store_true",
                          help="skip the filter after a fatal error instead of answering 5xx")
+    gateway.add_argument("--url", help="with FILE.wasm: the http(s) URL Envoy Gateway "
+                                       "downloads it from (its sha256 is the file's)")
     gateway.add_argument("--sha256", default="",
                          help="manifest digest to pin (default: read from the registry)")
     gateway.add_argument("--pull-secret", default="", metavar="SECRET",
@@ -178,18 +181,28 @@ def _istio(args: argparse.Namespace) -> None:
 
 
 def _envoy_gateway(args: argparse.Namespace) -> None:
-    if Path(args.source).suffix == ".wasm":
-        raise DeployError(f"Envoy Gateway pulls modules from an OCI image: push it first "
-                          f"(pywasm-filter push {args.source} REGISTRY/REPOSITORY:TAG), then "
-                          "deploy envoy-gateway REGISTRY/REPOSITORY:TAG")
-    reference = oci.parse_reference(args.source, need_tag=False)
     targets = [envoy_gateway.parse_target_ref(text) for text in args.target_ref]
     config = load_structured(args.config) if args.config else None
     options = envoy_gateway.GatewayOptions(
-        name=args.name or _module_name(args.source), image=str(reference),
-        sha256=_image_sha256(reference, args.sha256, args.plain_http or None),
-        targets=targets, namespace=args.namespace, root_id=args.root_id, config=config,
+        name=args.name or _module_name(args.source), sha256="", targets=targets,
+        namespace=args.namespace, root_id=args.root_id, config=config,
         fail_open=args.fail_open, pull_secret=args.pull_secret)
+    if Path(args.source).suffix == ".wasm":
+        if not args.url:
+            raise DeployError(
+                "Envoy Gateway downloads modules itself: push this one "
+                f"(pywasm-filter push {args.source} REGISTRY/REPOSITORY:TAG) and deploy the REF, "
+                "or serve the file over HTTP(S) and give --url URL")
+        module = _local_module(args.source, "Envoy Gateway")
+        options.url = args.url
+        options.sha256 = args.sha256 or hashlib.sha256(module.read_bytes()).hexdigest()
+    else:
+        if args.url:
+            raise DeployError("--url goes with a FILE.wasm: an image REF is pulled from its "
+                              "registry")
+        reference = oci.parse_reference(args.source, need_tag=False)
+        options.image = str(reference)
+        options.sha256 = _image_sha256(reference, args.sha256, args.plain_http or None)
     _write(yaml.safe_dump(envoy_gateway.extension_policy(options), sort_keys=False), args.output)
 
 
