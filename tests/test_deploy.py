@@ -90,6 +90,16 @@ def test_wasm_plugin_for_an_image_pins_the_manifest_digest(
     assert spec["sha256"] == hashlib.sha256(manifest.content).hexdigest()
 
 
+def test_wasm_plugin_for_a_digest_reference_needs_no_registry(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = "0123456789abcdef" * 4
+    reference = f"127.0.0.1:9/filters/headers@sha256:{digest}"
+    spec = _istio(capsys, reference)["spec"]
+    assert isinstance(spec, dict)
+    assert (spec["url"], spec["sha256"]) == (f"oci://{reference}", digest)
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("url", "ftp://example.com/f.wasm", "Istio accepts the schemes"),
     ("sha256", "sha256:abc", "64 lowercase hex digits"),
