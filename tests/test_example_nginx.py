@@ -83,10 +83,11 @@ def test_conf_passes_nginx_t_without_its_wasmx_directives(conf_path: Path, tmp_p
 def _readme_command(example: Path) -> list[str]:
     """The arguments of the README's `pywasm-filter deploy wasmx` line (continuations joined)."""
     text = (example / "README.md").read_text().replace("\\\n", " ")
-    lines = [line.strip() for line in text.splitlines() if line.strip().startswith(COMMAND)]
+    lines = {" ".join(line.split()) for line in text.splitlines()
+             if line.strip().startswith(COMMAND)}
     assert len(lines) == 1, (f"{example.name}/README.md: give one `{COMMAND} ... -o nginx.conf` "
-                             "line, in a 'Run it in Nginx WasmX' section")
-    return shlex.split(lines[0])[1:]
+                             f"command, in a 'Run it in Nginx WasmX' section (found {lines})")
+    return shlex.split(lines.pop())[1:]
 
 
 def test_conf_is_what_the_readme_command_writes(
