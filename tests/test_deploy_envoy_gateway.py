@@ -223,7 +223,7 @@ def test_a_target_ref_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     ("sha256", f"sha256:{DIGEST}", "64 lowercase hex digits (no 'sha256:' prefix)"),
     ("image", f"example.com/f@sha256:{'e' * 64}", "the url pins sha256:eee"),
     ("pull_secret", "Creds", "pullSecretRef.name 'Creds'"),
-    ("url", "https://files.example.com/f.wasm", "the module's image REF or its --url, not both"),
+    ("url", "https://files.example.com/f.wasm", "exactly one of the module's image REF and"),
 ])
 def test_policy_rules_are_checked_offline(field: str, value: object, message: str) -> None:
     fields: dict[str, Any] = {"name": "f", "image": "example.com/f:v1", "sha256": DIGEST,

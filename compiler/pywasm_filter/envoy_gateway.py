@@ -83,7 +83,7 @@ class GatewayOptions:
 
 
 def extension_policy(options: GatewayOptions) -> dict[str, Any]:
-    """A validated `EnvoyExtensionPolicy` that runs the image's module on the targets."""
+    """A validated `EnvoyExtensionPolicy` that runs the module on the targets."""
     metadata: dict[str, Any] = {"name": options.name}
     if options.namespace:
         metadata["namespace"] = options.namespace
@@ -103,7 +103,7 @@ def extension_policy(options: GatewayOptions) -> dict[str, Any]:
 
 def _code(options: GatewayOptions) -> dict[str, Any]:
     if bool(options.image) == bool(options.url):
-        raise DeployError("give the module's image REF or its --url, not both")
+        raise DeployError("give exactly one of the module's image REF and its --url")
     if options.url:
         if options.pull_secret:
             raise DeployError("--pull-secret is for images: a URL is downloaded as it is")
