@@ -43,6 +43,7 @@ class Settings:
 
     @property
     def total(self) -> int:
+        """The sum of the weights: a draw modulo it picks a variant."""
         return sum(self.variants.values())
 
     def pick(self, draw: int) -> str:

@@ -58,6 +58,7 @@ class Bucket:
         self.updated_ns = max(now_ns, self.updated_ns)
 
     def encode(self) -> bytes:
+        """The stored form, ``b"<millitokens> <updated_ns>"``."""
         return b"%d %d" % (self.millitokens, self.updated_ns)
 
 
@@ -119,6 +120,7 @@ class LimitRequest(HttpContext):
         return None
 
     def limit_headers(self) -> list[tuple[str, str]]:
+        """The headers that tell a client its limit and what is left of it."""
         return [("x-ratelimit-limit", str(self.settings.burst)),
                 ("x-ratelimit-remaining", str(self.remaining))]
 
