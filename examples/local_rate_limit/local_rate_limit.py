@@ -103,7 +103,7 @@ class LimitRequest(HttpContext):
         """Take a token from ``key``'s bucket: None if taken, else the milliseconds to wait."""
         for _ in range(ATTEMPTS):
             value, cas = self.get_shared_data(key)
-            now_ns = int(self.get_current_time().timestamp() * 1_000_000) * 1000
+            now_ns = self.get_current_time_ns()
             bucket = Bucket.parse(value, now_ns, self.settings.burst)
             bucket.refill(now_ns, self.settings)
             if bucket.millitokens < MILLI:
