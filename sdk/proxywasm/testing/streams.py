@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..types import Action, MapType, PeerType
+from .attributes import PropertyValue, encode_property
 from .contexts import HttpDirection, HttpStreamState, TcpDirection, TcpState
 from .profiles import HostProfile
 from .records import HeaderList, LocalResponse, Pairs, PairsInput, header_pairs
@@ -62,6 +63,12 @@ class HttpStream:
         return self._state.context_id
 
     # What the test sends
+
+    def set_property(self, path: str | tuple[str, ...], value: PropertyValue) -> None:
+        """Give this stream a property (``"source.address"``, or its segments), encoded as
+        the host's proxy answers it (``Host(properties=...)`` gives one to every stream)."""
+        key = tuple(path.split(".")) if isinstance(path, str) else path
+        self._state.properties[key] = encode_property(value, self._host.profile)
 
     def send_request_headers(self, headers: PairsInput | None = None,
                              end_of_stream: bool = False) -> Action:
