@@ -10,7 +10,7 @@ sends text (``5000``, ``true``, seconds as ``1700000000.123``) and serves no map
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
@@ -84,3 +84,15 @@ def _wasmx(value: PropertyValue) -> bytes:
 def encode_property(value: PropertyValue, profile: HostProfile) -> bytes:
     """``value`` as the profile's proxy answers proxy_get_property (bytes are kept as given)."""
     return _wasmx(value) if profile.string_properties else _envoy(value)
+
+
+def encoded_properties(path: str | Sequence[str], value: PropertyValue,
+                       profile: HostProfile) -> Iterator[tuple[tuple[str, ...], bytes]]:
+    """The property at ``path`` (dotted, or its segments) encoded for the profile's proxy and,
+    for a map, each entry under its own path, as Envoy serves ``xds.node.metadata.admin`` from
+    the map ``xds.node.metadata``."""
+    key = tuple(path.split(".")) if isinstance(path, str) else tuple(path)
+    yield key, encode_property(value, profile)
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            yield from encoded_properties((*key, name), item, profile)

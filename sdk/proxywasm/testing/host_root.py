@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..types import BufferType, LogLevel, MapType, MetricType, Status
-from .attributes import PropertyValue, encode_property, envoy_pairs, since_epoch
+from .attributes import (
+    PropertyValue,
+    encode_property,
+    encoded_properties,
+    envoy_pairs,
+    since_epoch,
+)
 from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
 from .profiles import ENVOY, HostProfile, HostTrap
 from .records import (
@@ -73,8 +79,7 @@ class RootSemantics:
         self.vm_configuration = vm_configuration
         self.properties: dict[tuple[str, ...], bytes] = {}
         for path, value in (properties or {}).items():
-            key = tuple(path.split(".")) if isinstance(path, str) else tuple(path)
-            self.properties[key] = encode_property(value, profile)
+            self.properties.update(encoded_properties(path, value, profile))
         self.log_level = log_level
         self.time_ns = time_ns
         self.clusters = None if clusters is None else frozenset(clusters)
