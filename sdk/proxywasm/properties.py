@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 _INTEGER_SIZE = 8
 _TEXT_NUMBER = frozenset(b"0123456789-.")
+_TEXT_FLOAT = _TEXT_NUMBER | frozenset(b"+eE")
 _NANOSECONDS = 1_000_000_000
 
 
@@ -73,8 +74,8 @@ def decode_int(value: bytes, path: PropertyPath = "") -> int:
 
 
 def decode_float(value: bytes, path: PropertyPath = "") -> float:
-    """A number from Envoy's 8-byte IEEE double or WasmX's decimal text."""
-    if _is_text_number(value):
+    """A number from Envoy's 8-byte IEEE double or decimal text (``1.5``, ``1e+16``)."""
+    if value and _TEXT_FLOAT.issuperset(value):
         try:
             return float(value)
         except ValueError:
