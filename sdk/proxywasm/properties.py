@@ -63,7 +63,7 @@ def _envoy_integer(value: bytes, path: PropertyPath, kind: str) -> int:
     return int.from_bytes(value, "little", signed=True)
 
 
-def decode_int(value: bytes, path: PropertyPath = "") -> int:
+def decode_int(value: bytes, path: PropertyPath = ()) -> int:
     """An integer from Envoy's 8 little-endian bytes or WasmX's decimal text."""
     if _is_text_number(value):
         try:
@@ -73,7 +73,7 @@ def decode_int(value: bytes, path: PropertyPath = "") -> int:
     return _envoy_integer(value, path, "integer")
 
 
-def decode_float(value: bytes, path: PropertyPath = "") -> float:
+def decode_float(value: bytes, path: PropertyPath = ()) -> float:
     """A number from Envoy's 8-byte IEEE double or decimal text (``1.5``, ``1e+16``)."""
     if value and _TEXT_FLOAT.issuperset(value):
         try:
@@ -84,7 +84,7 @@ def decode_float(value: bytes, path: PropertyPath = "") -> float:
     return float(memoryview(value).cast("d")[0])
 
 
-def decode_bool(value: bytes, path: PropertyPath = "") -> bool:
+def decode_bool(value: bytes, path: PropertyPath = ()) -> bool:
     """A boolean from Envoy's one byte (0 or 1) or WasmX's ``true``/``false``."""
     if value in (b"\x01", b"true"):
         return True
@@ -108,7 +108,7 @@ def _nanoseconds(value: bytes, path: PropertyPath, kind: str) -> int:
     return -nanos if whole.startswith(b"-") else nanos
 
 
-def decode_time(value: bytes, path: PropertyPath = "") -> datetime:
+def decode_time(value: bytes, path: PropertyPath = ()) -> datetime:
     """A UTC time from Envoy's nanoseconds since 1970 or WasmX's seconds (``1700000000.123``)."""
     from datetime import UTC, datetime, timedelta
 
@@ -119,7 +119,7 @@ def decode_time(value: bytes, path: PropertyPath = "") -> datetime:
         raise _error(value, path, "a time out of datetime's range") from None
 
 
-def decode_duration(value: bytes, path: PropertyPath = "") -> timedelta:
+def decode_duration(value: bytes, path: PropertyPath = ()) -> timedelta:
     """A duration from Envoy's nanoseconds or WasmX's seconds (``0.012``)."""
     from datetime import timedelta
 
@@ -135,7 +135,7 @@ def decode_string(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
 
 
-def decode_bytes_map(value: bytes, path: PropertyPath = "") -> dict[str, bytes]:
+def decode_bytes_map(value: bytes, path: PropertyPath = ()) -> dict[str, bytes]:
     """A map in Envoy's pairs form (a count, the sizes, then each NUL-ended key and value):
     each value stays in its own encoding (a string's text, a number's 8 bytes, a nested map's
     pairs); a key given twice keeps its values joined by ``,``, as HTTP headers combine."""
@@ -160,7 +160,7 @@ def decode_bytes_map(value: bytes, path: PropertyPath = "") -> dict[str, bytes]:
     return result
 
 
-def decode_string_map(value: bytes, path: PropertyPath = "") -> dict[str, str]:
+def decode_string_map(value: bytes, path: PropertyPath = ()) -> dict[str, str]:
     """A map of strings (request or response headers) in Envoy's pairs form."""
     return {key: decode_string(item) for key, item in decode_bytes_map(value, path).items()}
 
