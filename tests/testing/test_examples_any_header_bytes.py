@@ -34,6 +34,7 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
     "http_auth": (EXAMPLES / "http_auth" / "http_auth.py", {"clusters": ["backend", "auth"]}),
     "http_headers": (EXAMPLES / "http_headers" / "http_headers.py", {}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
+    "properties": (EXAMPLES / "properties" / "properties.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),
     "shared_queue_collector": (EXAMPLES / "shared_queue" / "collector.py",
                                {"vm_id": "collector"}),
