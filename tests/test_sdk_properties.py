@@ -91,6 +91,26 @@ def test_a_repeated_map_key_joins_its_values() -> None:
     assert properties.decode_string_map(encoded) == {"accept": "a/b,c/d"}
 
 
+# xds.node.metadata as Envoy 1.40 answered it for the bootstrap metadata {nested: {k: v},
+# b: true, n: 3, list: [x, y], team: payments}: a list is pairs with empty values.
+ENVOY_1_40_NODE_METADATA = (
+    b"\x05\x00\x00\x00\x06\x00\x00\x00\x10\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00"
+    b"\x01\x00\x00\x00\x08\x00\x00\x00\x04\x00\x00\x00\x1a\x00\x00\x00\x04\x00\x00\x00"
+    b"\x08\x00\x00\x00nested\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01\x00\x00\x00k\x00v\x00"
+    b"\x00b\x00\x01\x00n\x00\x00\x00\x00\x00\x00\x00\x08@\x00list\x00\x02\x00\x00\x00"
+    b"\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00x\x00\x00y\x00\x00"
+    b"\x00team\x00payments\x00")
+
+
+def test_envoys_own_node_metadata_decodes() -> None:
+    metadata = properties.decode_bytes_map(ENVOY_1_40_NODE_METADATA)
+    assert properties.decode_string(metadata["team"]) == "payments"
+    assert properties.decode_bool(metadata["b"]) is True
+    assert properties.decode_float(metadata["n"]) == 3.0
+    assert properties.decode_string_map(metadata["nested"]) == {"k": "v"}
+    assert list(properties.decode_bytes_map(metadata["list"])) == ["x", "y"]
+
+
 def test_envoy_node_metadata_keeps_each_value_typed() -> None:
     metadata = encode_property({"admin": True, "weight": 3.0, "team": "payments"}, ENVOY)
     decoded = properties.decode_bytes_map(metadata)
