@@ -17,6 +17,8 @@ from proxywasm.properties import PropertyDecodeError
 from proxywasm.testing import ENVOY, HostProfile, wasmx
 from proxywasm.testing.attributes import encode_property, envoy_pairs
 from pywasm_filter import linking
+from pywasm_filter.wasm import packed
+from tests.conftest import EXAMPLES
 
 PROFILES = [ENVOY, wasmx()]
 DECODERS: list[Callable[..., Any]] = [
@@ -148,3 +150,12 @@ def test_only_time_readers_make_the_build_carry_datetime(tmp_path: Path, use: st
     plan = linking.plan(filter_path)
     assert plan.imports == imports
     assert "proxy_get_property" in plan.linked
+
+
+def test_only_a_filter_importing_properties_carries_its_code(
+        built: Callable[[Path], Path]) -> None:
+    def image(example: str) -> bytes:
+        return packed.memory_image(built(EXAMPLES / example / f"{example}.py").read_bytes())
+
+    assert b"decode_bytes_map" in image("properties")
+    assert b"decode_bytes_map" not in image("http_headers")

@@ -4,7 +4,8 @@
 Envoy answers a property in its binary form (an integer, timestamp or duration is 8 bytes,
 little-endian: nanoseconds for the last two; a boolean one byte; a map Envoy's pairs, as header
 maps); Nginx WasmX answers it as text (``"8080"``, ``"true"``, ``"1700000000.123"`` seconds).
-The decoders tell the two apart by the value itself, so one module reads both hosts: text is
+The decoders tell the two apart by the value itself, not by the build's target hosts (a module
+built for every host cannot know which one runs it), so one module reads both: text is
 ASCII digits (with ``-`` or ``.``), and Envoy's 8 bytes of any integer below 3.2e18 (a
 timestamp before 2072) hold a byte that no such text does. A value that is neither raises
 ``PropertyDecodeError``; an absent or empty one is ``None`` (a string may be empty).
