@@ -6,7 +6,7 @@ it once, with their results in argument order. A failure raises only then, and i
 failed call's in argument order: Proxy-Wasm cannot cancel an HTTP call, so resuming at the first
 failure would leave the other answers arriving for a coroutine that moved on (or a stream
 already answered), and which error is raised would depend on timing. A module carries this file
-only when its filter names ``gather`` (``proxywasm.__getattr__``).
+only when its filter names ``gather`` (see the wrapper in ``proxywasm/__init__.py``).
 """
 
 from __future__ import annotations
