@@ -3,6 +3,7 @@ tests/testing/test_example_multiple_dispatches.py)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +54,26 @@ def test_return_exceptions_puts_each_failure_in_its_slot(proxywasm_host: HostFac
     host.fail_http_call(second)
     host.respond_http_call(first, 200)
     assert stream.request_headers.get("x-results") == "200 HttpCallError 503"
+
+
+def test_results_keep_the_call_order_whatever_order_and_outcome_the_answers_have() -> None:
+    """Every order of the three answers, each a 200, a 503 or no response (source engine)."""
+    host = Host.from_source(FILTER)
+    assert host.start()
+    outcomes = {"200": 200, "503": 503, "HttpCallError": None}
+    for order in itertools.permutations(range(3)):
+        for answers in itertools.product(outcomes, repeat=3):
+            stream = host.new_http_stream()
+            stream.send_request_headers({":path": "/settled"})
+            calls = host.http_calls
+            for index in order:
+                status = outcomes[answers[index]]
+                if status is None:
+                    host.fail_http_call(calls[index])
+                else:
+                    host.respond_http_call(calls[index], status)
+            assert stream.request_headers.get("x-results") == " ".join(answers)
+            stream.complete()
 
 
 def test_the_coroutine_awaits_on_after_a_gather(proxywasm_host: HostFactory) -> None:
