@@ -87,7 +87,7 @@ def test_the_coroutine_awaits_on_after_a_gather(proxywasm_host: HostFactory) -> 
     assert stream.request_headers.get("x-results") == "a b c"
 
 
-def test_a_stream_that_ends_first_closes_the_gathering_coroutine(
+def test_an_answer_after_the_stream_ended_is_dropped_quietly(
     proxywasm_host: HostFactory,
 ) -> None:
     host, stream = gathering(proxywasm_host, "/then")
