@@ -14,6 +14,11 @@
  * held its stream; only an answer other than CONTINUE, or an exception, goes back to
  * `_dispatch.finish_direct`. The paused stream and awaiting coroutine themselves are the
  * SDK's (`_state.Flows`); the flag here only routes.
+ *
+ * A context of the SDK's plain class (`_contexts.prepare`) is created here as
+ * `_contexts.create` would, and deleted here while no callout is awaited and no stream held
+ * (`_contexts.forget` would only drop its dictionary entry): most requests never enter Python
+ * for their creation and deletion. `proxywasm/testing/router.py` does the same for the emulator.
  */
 #include <stdint.h>
 #include <stdlib.h>
