@@ -230,8 +230,8 @@ if TYPE_CHECKING:  # the same two functions for str and bytes values, each typed
 else:
 
     def set_map_value(map_type: MapType, name: str, value: str | bytes | None) -> None:
-        """Set header ``name`` to ``value``, replacing any existing values; None removes it.
-        (As a context method it is ``_host.set_header_map_value``, which does the same.)"""
+        """Set header ``name`` to ``value``, replacing any existing values; None removes it."""
+        # As a context method inside a proxy it is _proxywasm.set_header_map_value (the same).
         if value is None:
             _host.remove_header_map_value(map_type, name)
         else:
