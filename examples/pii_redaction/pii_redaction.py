@@ -26,8 +26,9 @@ EMAIL = re.compile(rb"[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-
 CARD = re.compile(rb"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
 PHONE = re.compile(rb"(?<![0-9A-Za-z+])\+[1-9](?:[ .-]?[0-9]){7,14}(?![0-9])"
                    rb"|(?<![0-9A-Za-z])\(?[2-9][0-9]{2}\)?[ .-]?[0-9]{3}[ .-][0-9]{4}(?![0-9])")
-KINDS = {"card": CARD, "email": EMAIL, "phone": PHONE}
-"""What is redacted, in this order (cards first: their digits are no phone number)."""
+KINDS = {"email": EMAIL, "card": CARD, "phone": PHONE}
+"""What is redacted, in this order: an address goes whole (digits in it too), then cards
+(their digits are no phone number)."""
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript",
               "application/x-www-form-urlencoded", "+json", "+xml")
 
