@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from proxywasm import Action
 from proxywasm.testing import Host, HttpStream
 from tests.conftest import EXAMPLES
-from tests.testing.conftest import HostFactory
+from tests.testing.conftest import HostFactory, split_at
 
 EXAMPLE = EXAMPLES / "http_body" / "http_body.py"
 EXAMPLES_PER_ENGINE = {"source": 40, "wasm": 8}
@@ -124,8 +124,7 @@ def test_any_body_in_any_chunks_is_changed_as_one(proxywasm_host: HostFactory,
         stream.send_request_headers([(":method", "POST"), (":path", "/"),
                                      ("buffer-operation", operation),
                                      ("buffer-replace-at", side), ("buffer-replace-with", text)])
-        bounds = [0, *sorted(cut for cut in cuts if cut < len(body)), len(body)]
-        chunks = [body[start:end] for start, end in zip(bounds, bounds[1:], strict=False)]
+        chunks = split_at(body, cuts)
         if side == "response":
             stream.send_request_body(b"", end_of_stream=True)
             stream.send_response_headers()
