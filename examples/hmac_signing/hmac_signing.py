@@ -48,7 +48,7 @@ class Settings:
 
 
 def signature(key: bytes, method: str, path: str, timestamp: str, body: bytes) -> str:
-    """The hex HMAC-SHA256 a client sends for this request (clients can import this)."""
+    """The hex HMAC-SHA256 a client sends for this request."""
     message = f"{method}\n{path}\n{timestamp}\n".encode("utf-8", "surrogateescape") + body
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
