@@ -309,3 +309,38 @@ def test_the_build_checks_imports_against_the_emulators_table() -> None:
     from pywasm_filter import abi
 
     assert abi.WASMX is wasmx().interface
+
+
+def test_a_paused_response_body_is_buffered_and_delivered_whole(
+    proxywasm_host: HostFactory,
+) -> None:
+    """WasmX buffers the response once the filter returns PAUSE, then calls it with it all."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/"}, end_of_stream=True)
+    stream.send_response_headers()
+    assert [stream.send_response_body(chunk, end_of_stream=False)
+            for chunk in (b"ab", b"cd", b"ef")] == [Action.PAUSE] * 3
+    assert stream.actions[-1] == ("response_body", Action.PAUSE)
+    assert len(stream.actions) == 3  # request and response headers, the first chunk
+    assert stream.send_response_body(b"gh", end_of_stream=True) == Action.CONTINUE
+    assert stream.response_body == b"ABCDEFGH"
+
+
+def test_a_response_over_the_body_buffers_passes_in_parts_a_pause_cannot_hold(
+    proxywasm_host: HostFactory,
+) -> None:
+    """Full buffers reach the filter without end_of_stream; WasmX ignores a second PAUSE."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host=wasmx(response_body_buffers=4))
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/"}, end_of_stream=True)
+    stream.send_response_headers()
+    for chunk in (b"ab", b"cd", b"ef"):
+        stream.send_response_body(chunk, end_of_stream=False)
+    assert stream.response_body == b"abcdef"
+    assert stream.host_errors == ['invalid "on_response_body" return action (PAUSE): response '
+                                  "body buffering already requested"] * 2
+    stream.send_response_body(b"gh", end_of_stream=True)
+    assert stream.response_body == b"abcdefGH"

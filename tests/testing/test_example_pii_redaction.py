@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proxywasm import Action, LogLevel
-from proxywasm.testing import Host, HttpStream
+from proxywasm.testing import Host, HttpStream, wasmx
 from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory, split_at
 
@@ -96,6 +96,21 @@ def test_wasmx_redacts_the_body_it_buffers(proxywasm_host: HostFactory) -> None:
     host = proxywasm_host(EXAMPLE, host="wasmx")
     assert host.start()
     assert respond(host, [DOCUMENT]).response_body == REDACTED
+
+
+@pytest.mark.parametrize(("buffers", "leaked"), [(None, True), (1 << 20, False)])
+def test_wasmx_redacts_a_large_response_only_with_buffers_for_all_of_it(
+    proxywasm_host: HostFactory, buffers: int | None, leaked: bool,
+) -> None:
+    """A 40 KiB response in 4 KiB chunks: over WasmX's default 16 KiB of body buffers the
+    parts before the last pass unredacted; ``wasm_response_body_buffers 4 1m;`` holds it."""
+    profile = wasmx() if buffers is None else wasmx(response_body_buffers=buffers)
+    host = proxywasm_host(EXAMPLE, host=profile)
+    assert host.start()
+    body = b"".join(b"%08d ana@example.com\n" % line for line in range(1800))
+    stream = respond(host, [body[start:start + 4096] for start in range(0, len(body), 4096)])
+    assert (b"ana@example.com" in stream.response_body) == leaked
+    assert stream.response_body.endswith(b"[email]\n")
 
 
 def luhn_complete(prefix: str) -> str:

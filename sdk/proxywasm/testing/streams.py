@@ -55,6 +55,8 @@ class HttpStream:
         self._host = host
         self._state = state
         self.actions: list[tuple[str, Action]] = []
+        self.host_errors: list[str] = []
+        """What the proxy logged about this stream (WasmX: a PAUSE it ignored)."""
 
     @property
     def context_id(self) -> int:
@@ -234,6 +236,11 @@ class HttpStream:
         if side.buffer is None:
             side.buffer = bytearray()
         side.buffer.extend(data)
+        limit = self._host.profile.response_body_buffers if side is state.response else None
+        if side.buffering and limit is not None:
+            if not end_of_stream and len(side.buffer) < limit:
+                return Action.PAUSE  # the proxy buffers without calling the filter
+            side.buffering, side.buffered = False, True
         added_trailers = end_of_stream and side.trailers is None
         if added_trailers:
             side.trailers = []
@@ -244,8 +251,16 @@ class HttpStream:
             state.readable.discard(side.trailers_map)
         if state.local_response is not None or state.reset:
             return action
-        side.paused = action == Action.PAUSE
-        if action == Action.CONTINUE:
+        applied = action
+        if limit is not None and action == Action.PAUSE:
+            if side.buffered:
+                applied = Action.CONTINUE
+                self.host_errors.append('invalid "on_response_body" return action (PAUSE): '
+                                        "response body buffering already requested")
+            else:
+                side.buffering = True
+        side.paused = applied == Action.PAUSE
+        if applied == Action.CONTINUE:
             side.forward()
         return action
 
