@@ -102,6 +102,22 @@ def test_wasmx_changes_the_request_body_it_delivers_whole(proxywasm_host: HostFa
     assert stream.request_body == b"[this is prepended body][initial body]"
 
 
+def test_wasmx_changes_only_the_last_part_of_a_response_over_its_body_buffers(
+    proxywasm_host: HostFactory,
+) -> None:
+    """Over WasmX's 16 KiB of response body buffers the filter cannot hold the body whole."""
+    host = proxywasm_host(EXAMPLE, host="wasmx")
+    assert host.start()
+    stream = request(host, buffer_operation="replace", buffer_replace_at="response")
+    stream.send_request_body(b"[initial body]")
+    stream.send_response_headers()
+    for _ in range(5):
+        stream.send_response_body(b"x" * 4096, end_of_stream=False)
+    stream.send_response_body(b"last", end_of_stream=True)
+    assert stream.response_body == b"x" * 20480 + b"[this is replaced body]"
+    assert len(stream.host_errors) == 2
+
+
 # What Envoy hands a filter as a header value: no NUL, CR or LF, no surrounding blanks.
 header_values = st.binary(max_size=200).map(
     lambda value: value.translate(None, b"\0\r\n").strip(b" \t"))
