@@ -22,6 +22,8 @@ from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
 HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
+    "ab_sticky_cookie": (EXAMPLES / "ab_sticky_cookie" / "ab_sticky_cookie.py",
+                         {"plugin_configuration": '{"variants": {"a": 1, "b": 1}}'}),
     "await_callout": (EXAMPLES / "await_callout" / "await_callout.py",
                       {"clusters": ["backend", "auth"]}),
     "foreign_functions": (EXAMPLES / "foreign_functions" / "foreign_functions.py",
@@ -31,13 +33,17 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
                   {"clusters": ["backend", "grpc_auth"]}),
     "grpc_stream": (EXAMPLES / "grpc_stream" / "grpc_stream.py",
                     {"clusters": ["backend", "grpc_echo"]}),
-    "http_auth": (EXAMPLES / "http_auth" / "http_auth.py", {"clusters": ["backend", "auth"]}),
     "hmac_signing": (EXAMPLES / "hmac_signing" / "hmac_signing.py",
                      {"plugin_configuration": '{"key": "k"}'}),
+    "http_auth": (EXAMPLES / "http_auth" / "http_auth.py", {"clusters": ["backend", "auth"]}),
     "http_body": (EXAMPLES / "http_body" / "http_body.py", {}),
     "http_body_chunk": (EXAMPLES / "http_body_chunk" / "http_body_chunk.py", {}),
     "http_headers": (EXAMPLES / "http_headers" / "http_headers.py", {}),
+    "http_routing": (EXAMPLES / "http_routing" / "http_routing.py",
+                     {"plugin_configuration": '{"canary_percent": 50}'}),
     "json_validation": (EXAMPLES / "json_validation" / "json_validation.py", {}),
+    "local_rate_limit": (EXAMPLES / "local_rate_limit" / "local_rate_limit.py",
+                         {"plugin_configuration": '{"rate": 1, "burst": 1000000}'}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
     "pii_redaction": (EXAMPLES / "pii_redaction" / "pii_redaction.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),
