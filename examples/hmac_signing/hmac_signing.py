@@ -85,9 +85,9 @@ class HmacCheck(HttpContext):
             return self.deny("x-signature: sha256=<hex> is required")
         if timestamp is None or not (timestamp.isascii() and timestamp.isdigit()):
             return self.deny(f"{self.settings.timestamp_header}: <Unix seconds> is required")
-        age = self.get_current_time().timestamp() - int(timestamp)
+        age = self.get_current_time_ns() // 1_000_000_000 - int(timestamp)
         if abs(age) > self.settings.max_age:
-            return self.deny(f"the timestamp is {int(age)} s off the proxy's clock "
+            return self.deny(f"the timestamp is {age} s off the proxy's clock "
                              f"(at most {self.settings.max_age} s)")
         method = self.get_http_request_header(":method") or ""
         path = self.get_http_request_header(":path") or ""
