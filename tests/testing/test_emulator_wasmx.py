@@ -344,3 +344,28 @@ def test_a_response_over_the_body_buffers_passes_in_parts_a_pause_cannot_hold(
                                   "body buffering already requested"] * 2
     stream.send_response_body(b"gh", end_of_stream=True)
     assert stream.response_body == b"abcdefGH"
+
+
+def test_the_request_body_reaches_the_filter_whole_and_once(proxywasm_host: HostFactory) -> None:
+    """nginx reads the whole request body before calling on_request_body, with end_of_stream."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":method": "POST", ":path": "/"})
+    assert stream.send_request_body(b"abc", end_of_stream=False) == Action.PAUSE
+    stream.send_request_body(b"def", end_of_stream=True)
+    assert [phase for phase, _ in stream.actions] == ["request_headers", "request_body"]
+    assert stream.local_response is not None
+    assert stream.local_response.headers.get("x-body-size") == "6"
+
+
+def test_headers_never_say_end_of_stream_and_an_empty_body_gets_no_callback(
+    proxywasm_host: HostFactory,
+) -> None:
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":method": "POST", ":path": "/"}, end_of_stream=True)
+    assert stream.send_request_body(b"", end_of_stream=True) == Action.CONTINUE
+    assert [phase for phase, _ in stream.actions] == ["request_headers"]
+    assert stream.local_response is None

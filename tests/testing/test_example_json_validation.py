@@ -122,6 +122,17 @@ def test_wasmx_validates_the_body_it_delivers_whole(proxywasm_host: HostFactory)
                                     b'\'tags\' (array)"}\n\n')
 
 
+def test_wasmx_lets_a_post_without_a_body_through(proxywasm_host: HostFactory) -> None:
+    """WasmX says no end_of_stream on headers and calls no body callback for an empty body."""
+    host = proxywasm_host(EXAMPLE, plugin_configuration=CONFIG, host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":method": "POST", ":path": "/", "Content-Type": JSON},
+                                end_of_stream=True)
+    stream.send_request_body(b"", end_of_stream=True)
+    assert stream.local_response is None
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),

@@ -77,6 +77,11 @@ class HostProfile:
     foreign_functions: frozenset[str] | None = None
     """The foreign function names the proxy knows (calling another traps); None: whatever the
     test registers, as Envoy's are."""
+    headers_end_of_stream: bool = True
+    """The header callbacks say end_of_stream when no body follows (WasmX always says false)."""
+    request_body_whole: bool = False
+    """The proxy reads the whole request body first, then calls on_request_body once with
+    end_of_stream, and not at all for an empty body (nginx)."""
     response_body_buffers: int | None = None
     """Bytes the proxy buffers once on_response_body returns PAUSE (WasmX's
     ``wasm_response_body_buffers``): then it calls the filter again, without end_of_stream
@@ -112,6 +117,7 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
         foreign_functions=frozenset(foreign_functions),
+        headers_end_of_stream=False, request_body_whole=True,
         response_body_buffers=response_body_buffers, requires_exports=True,
     )
 

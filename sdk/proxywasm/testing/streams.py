@@ -72,7 +72,8 @@ class HttpStream:
         state.request.headers = self._request_headers(DEFAULT_REQUEST_HEADERS if headers is None
                                                       else headers)
         count = len(state.request.headers)
-        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream,
+        action = self._run("request_headers", "proxy_on_request_headers", count,
+                           end_of_stream and self._host.profile.headers_end_of_stream,
                            readable=MapType.HTTP_REQUEST_HEADERS)
         state.request.paused = action == Action.PAUSE
         return action
@@ -100,7 +101,8 @@ class HttpStream:
                                              else headers)
         count = len(state.response.headers)
         action = self._run("response_headers", "proxy_on_response_headers", count,
-                           end_of_stream, readable=MapType.HTTP_RESPONSE_HEADERS)
+                           end_of_stream and self._host.profile.headers_end_of_stream,
+                           readable=MapType.HTTP_RESPONSE_HEADERS)
         state.response.paused = action == Action.PAUSE
         return action
 
@@ -236,6 +238,12 @@ class HttpStream:
         if side.buffer is None:
             side.buffer = bytearray()
         side.buffer.extend(data)
+        if side is state.request and self._host.profile.request_body_whole:
+            if not end_of_stream:
+                return Action.PAUSE  # nginx reads the rest before calling the filter
+            if not side.buffer:
+                side.buffer = None
+                return Action.CONTINUE  # and calls no body callback for an empty body
         limit = self._host.profile.response_body_buffers if side is state.response else None
         if side.buffering and limit is not None:
             if not end_of_stream and len(side.buffer) < limit:
