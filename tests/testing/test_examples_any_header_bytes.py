@@ -46,6 +46,7 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
                          {"plugin_configuration": '{"rate": 1, "burst": 1000000}'}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
     "pii_redaction": (EXAMPLES / "pii_redaction" / "pii_redaction.py", {}),
+    "properties": (EXAMPLES / "properties" / "properties.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),
     "shared_queue_collector": (EXAMPLES / "shared_queue" / "collector.py",
                                {"vm_id": "collector"}),
