@@ -37,7 +37,7 @@ def luhn_valid(digits: bytes) -> bool:
     """Whether a string of ASCII digits passes the Luhn checksum of card numbers."""
     total = 0
     for position, char in enumerate(reversed(digits)):
-        value = char - 48
+        value = char - ord("0")
         if position % 2:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
