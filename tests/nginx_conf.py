@@ -6,6 +6,7 @@ It follows nginx's own tokenizer (ngx_conf_file.c) where the generated configs n
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 _ESCAPES = {"t": "\t", "r": "\r", "n": "\n"}
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
 NGINX_HINT = "run scripts/install-system-packages.sh (installs Debian's nginx-light)"
+_WASM_BLOCK = re.compile(r"^wasm \{.*?^\}\n", re.MULTILINE | re.DOTALL)
+_BARE_FILTER = re.compile(r"^( *)proxy_wasm (\w+);", re.MULTILINE)
 
 
 @dataclass
@@ -32,6 +35,12 @@ class Directive:
     def find(self, name: str) -> list[Directive]:
         """The directives called ``name`` directly inside this block."""
         return [child for child in self.block or [] if child.name == name]
+
+    def walk(self) -> Iterator[Directive]:
+        """Every directive inside this block, at any depth, in file order."""
+        for child in self.block or []:
+            yield child
+            yield from child.walk()
 
     def one(self, name: str, *args: str) -> Directive:
         """The single directive ``name`` (with leading ``args``) inside this block."""
@@ -101,6 +110,16 @@ def parse(text: str) -> Directive:
         words = []
     assert len(stack) == 1 and not words, "an unclosed block or directive"
     return root
+
+
+def without_wasmx(text: str) -> str:
+    """Debian's nginx has no WasmX: strip wasm {} and resolver_add, and turn `proxy_wasm NAME
+    CONFIG` into `add_header NAME CONFIG` (the same tokens; `''` for a filter without a
+    config), so plain nginx checks the rest and echoes each configuration as it read it."""
+    assert _WASM_BLOCK.search(text), "no top-level wasm {} block"
+    plain = _WASM_BLOCK.sub("", text).replace("resolver_add ", "# resolver_add ")
+    plain = _BARE_FILTER.sub(r"\1proxy_wasm \2 '';", plain)
+    return plain.replace("proxy_wasm ", "add_header ")
 
 
 def _arguments(conf: str, workdir: Path) -> list[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +15,14 @@ import yaml
 from pywasm_filter.cli import main
 from pywasm_filter.deploy import DeployError, IstioOptions, wasm_plugin
 from tests.conftest import EXAMPLES
-from tests.nginx_conf import Directive, nginx_test, parse, running_nginx, two_free_ports
+from tests.nginx_conf import (
+    Directive,
+    nginx_test,
+    parse,
+    running_nginx,
+    two_free_ports,
+    without_wasmx,
+)
 from tests.registry import Registry
 
 
@@ -82,6 +88,16 @@ def test_wasm_plugin_for_an_image_pins_the_manifest_digest(
     assert isinstance(spec, dict)
     assert spec["url"] == f"oci://{reference}"
     assert spec["sha256"] == hashlib.sha256(manifest.content).hexdigest()
+
+
+def test_wasm_plugin_for_a_digest_reference_needs_no_registry(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    digest = "0123456789abcdef" * 4
+    reference = f"127.0.0.1:9/filters/headers@sha256:{digest}"
+    spec = _istio(capsys, reference)["spec"]
+    assert isinstance(spec, dict)
+    assert (spec["url"], spec["sha256"]) == (f"oci://{reference}", digest)
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
@@ -237,16 +253,6 @@ def test_wasmx_snippet_has_the_pieces_to_add(
     assert conf.one("wasm").one("shm_kv").args == ["*", "1m"]
 
 
-def _without_wasmx(text: str) -> str:
-    """Debian's nginx has no WasmX: strip wasm {} and resolver_add, and turn `proxy_wasm NAME
-    CONFIG` into `add_header NAME CONFIG` (the same tokens), so plain nginx checks the rest."""
-    wasm_block = re.compile(r"^wasm \{.*?^\}\n", re.MULTILINE | re.DOTALL)
-    assert wasm_block.search(text)
-    plain = wasm_block.sub("", text).replace("resolver_add ", "# resolver_add ")
-    assert re.search(r"^ *proxy_wasm \w+ '", plain, re.MULTILINE), "give the filter a config"
-    return plain.replace("proxy_wasm ", "add_header ")
-
-
 def test_wasmx_conf_without_its_wasmx_directives_passes_nginx_t(
     module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -255,7 +261,7 @@ def test_wasmx_conf_without_its_wasmx_directives_passes_nginx_t(
     text = _wasmx(capsys, str(module), "--filter", str(EXAMPLES / "shared_counter" /
                   "shared_counter.py"), "--config", str(config), "--port", "18080",
                   "--callout", "auth=127.0.0.1", "--address", "127.0.0.1")
-    checked = nginx_test(_without_wasmx(text), tmp_path / "nginx")
+    checked = nginx_test(without_wasmx(text), tmp_path / "nginx")
     assert checked.returncode == 0, checked.stderr
     assert "syntax is ok" in checked.stderr
 
@@ -271,7 +277,7 @@ def test_wasmx_conf_proxies_the_filter_location_to_its_backend(
     text = _wasmx(capsys, str(module), "--port", str(port), "--address", "127.0.0.1",
                   "--name", "tagger", "--config", str(config))
     url = f"http://127.0.0.1:{port}/"
-    with running_nginx(_without_wasmx(text), tmp_path / "nginx", url):
+    with running_nginx(without_wasmx(text), tmp_path / "nginx", url):
         with urllib.request.urlopen(url, timeout=10) as response:
             body, header = response.read(), response.headers["tagger"]
     assert body == b"hello from the nginx backend\n"

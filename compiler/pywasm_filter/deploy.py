@@ -2,7 +2,8 @@
 
 - Envoy: a complete bootstrap (listener, Wasm filter, router) or only the filter entry;
 - Istio: a `WasmPlugin` resource, checked offline against the rules its CRD enforces.
-Nginx WasmX's nginx.conf (`deploy wasmx`) is written by `nginx`.
+Nginx WasmX's nginx.conf (`deploy wasmx`) is written by `nginx`, Envoy Gateway's
+`EnvoyExtensionPolicy` (`deploy envoy-gateway`) by `envoy_gateway`.
 """
 
 from __future__ import annotations
@@ -187,16 +188,21 @@ def wasm_plugin(options: IstioOptions) -> dict[str, Any]:
             "metadata": metadata, "spec": spec}
 
 
-def load_plugin_config(path: Path) -> dict[str, Any]:
-    """A JSON or YAML file whose top level is a mapping (Istio's pluginConfig is a Struct)."""
+def load_structured(path: Path) -> Any:
+    """The value a JSON or YAML file holds; a syntax error is reported with its line."""
     try:
-        loaded = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except OSError as error:
         raise DeployError(f"{path}: cannot read it ({error.strerror})") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         raise DeployError(f"{where}: not valid JSON or YAML: fix the syntax") from None
+
+
+def load_plugin_config(path: Path) -> dict[str, Any]:
+    """A JSON or YAML file whose top level is a mapping (Istio's pluginConfig is a Struct)."""
+    loaded = load_structured(path)
     if not isinstance(loaded, dict):
         raise DeployError(f"{path}: pluginConfig must be a mapping (a JSON object), "
                           f"not {type(loaded).__name__}")

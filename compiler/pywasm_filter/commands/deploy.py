@@ -1,7 +1,8 @@
-"""`pywasm-filter deploy envoy|istio|wasmx`: ready-to-apply proxy configuration for a module.
+"""`pywasm-filter deploy envoy|istio|envoy-gateway|wasmx`: ready-to-apply proxy configuration.
 
-The options become `deploy.EnvoyOptions`, `deploy.IstioOptions` or `nginx.WasmxOptions`; the
-document goes to stdout, or to --output with a "wrote" line on stderr.
+The options become `deploy.EnvoyOptions`, `deploy.IstioOptions`, `envoy_gateway.GatewayOptions`
+or `nginx.WasmxOptions`; the document goes to stdout, or to --output with a "wrote" line on
+stderr.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .. import compat, nginx, oci
+from .. import compat, envoy_gateway, nginx, oci
 from ..deploy import (
     ISTIO_FAIL_STRATEGIES,
     ISTIO_PHASES,
@@ -28,6 +29,7 @@ from ..deploy import (
     envoy_bootstrap,
     envoy_filter,
     load_plugin_config,
+    load_structured,
     parse_upstream,
     wasm_plugin,
 )
@@ -41,6 +43,8 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     targets = parser.add_subparsers(dest="target", required=True)
     _add_envoy(targets.add_parser("envoy", help="an Envoy bootstrap or filter snippet"))
     _add_istio(targets.add_parser("istio", help="an Istio WasmPlugin resource"))
+    _add_envoy_gateway(targets.add_parser(
+        "envoy-gateway", help="an Envoy Gateway EnvoyExtensionPolicy resource"))
     _add_wasmx(targets.add_parser(
         "wasmx", help="an nginx.conf for Nginx (Kong) WasmX, or a snippet"))
     return parser
@@ -95,6 +99,29 @@ def _add_istio(istio: argparse.ArgumentParser) -> None:
     istio.add_argument("--type", default="HTTP", choices=ISTIO_TYPES)
     istio.add_argument("--plain-http", action="store_true",
                        help="speak plain HTTP to the registry when reading an image's digest")
+
+
+def _add_envoy_gateway(gateway: argparse.ArgumentParser) -> None:
+    _common(gateway, "the image REF (REGISTRY/REPOSITORY:TAG or @sha256:...), or the .wasm "
+                     "module with --url")
+    gateway.add_argument("--target-ref", action="append", default=[], required=True,
+                         metavar="KIND/NAME[/SECTION]",
+                         help="the Gateway, HTTPRoute, GRPCRoute or ListenerSet to attach to, "
+                              "e.g. Gateway/eg or HTTPRoute/backend (repeatable)")
+    gateway.add_argument("--namespace", default="", help="metadata.namespace (the targets')")
+    gateway.add_argument("--config", type=Path,
+                         help="JSON or YAML file: the config the filter receives as JSON text")
+    gateway.add_argument("--root-id", default="", help="rootID of the plugin")
+    gateway.add_argument("--fail-open", action="store_true",
+                         help="skip the filter after a fatal error instead of answering 5xx")
+    gateway.add_argument("--url", help="with FILE.wasm: the http(s) URL Envoy Gateway "
+                                       "downloads it from (its sha256 is the file's)")
+    gateway.add_argument("--sha256", default="",
+                         help="manifest digest to pin (default: read from the registry)")
+    gateway.add_argument("--pull-secret", default="", metavar="SECRET",
+                         help="Secret (type dockerconfigjson) with the registry credentials")
+    gateway.add_argument("--plain-http", action="store_true",
+                         help="speak plain HTTP to the registry when reading the digest")
 
 
 def _add_wasmx(wasmx: argparse.ArgumentParser) -> None:
@@ -153,6 +180,32 @@ def _istio(args: argparse.Namespace) -> None:
     _write(yaml.safe_dump(wasm_plugin(options), sort_keys=False), args.output)
 
 
+def _envoy_gateway(args: argparse.Namespace) -> None:
+    targets = [envoy_gateway.parse_target_ref(text) for text in args.target_ref]
+    config = load_structured(args.config) if args.config else None
+    options = envoy_gateway.GatewayOptions(
+        name=args.name or _module_name(args.source), sha256="", targets=targets,
+        namespace=args.namespace, root_id=args.root_id, config=config,
+        fail_open=args.fail_open, pull_secret=args.pull_secret)
+    if Path(args.source).suffix == ".wasm":
+        if not args.url:
+            raise DeployError(
+                "Envoy Gateway downloads modules itself: push this one "
+                f"(pywasm-filter push {args.source} REGISTRY/REPOSITORY:TAG) and deploy the REF, "
+                "or serve the file over HTTP(S) and give --url URL")
+        module = _local_module(args.source, "Envoy Gateway")
+        options.url = args.url
+        options.sha256 = args.sha256 or hashlib.sha256(module.read_bytes()).hexdigest()
+    else:
+        if args.url:
+            raise DeployError("--url goes with a FILE.wasm: an image REF is pulled from its "
+                              "registry")
+        reference = oci.parse_reference(args.source, need_tag=False)
+        options.image = str(reference)
+        options.sha256 = _image_sha256(reference, args.sha256, args.plain_http or None)
+    _write(yaml.safe_dump(envoy_gateway.extension_policy(options), sort_keys=False), args.output)
+
+
 def _wasmx(args: argparse.Namespace) -> None:
     module = _local_module(args.source, "Nginx WasmX")
     options = nginx.WasmxOptions(
@@ -172,7 +225,7 @@ def _wasmx(args: argparse.Namespace) -> None:
 
 
 _TARGETS: dict[str, Callable[[argparse.Namespace], None]] = {
-    "envoy": _envoy, "istio": _istio, "wasmx": _wasmx}
+    "envoy": _envoy, "istio": _istio, "envoy-gateway": _envoy_gateway, "wasmx": _wasmx}
 
 
 def _text(path: Path | None) -> str:
@@ -218,10 +271,21 @@ def _istio_source(source: str, url: str | None, sha256: str,
         return (url or module.as_uri(),
                 sha256 or hashlib.sha256(module.read_bytes()).hexdigest())
     reference = oci.parse_reference(source, need_tag=False)
-    if not sha256:
-        *_, digest = oci.fetch_manifest(reference, plain_http)
-        sha256 = digest.removeprefix("sha256:")
-    return url or f"oci://{reference}", sha256
+    return url or f"oci://{reference}", _image_sha256(reference, sha256, plain_http)
+
+
+def _image_sha256(reference: oci.Reference, sha256: str, plain_http: bool | None) -> str:
+    """The hex manifest digest to pin: the reference's own, --sha256, or the registry's."""
+    if reference.digest:
+        pinned = reference.digest.removeprefix("sha256:")
+        if sha256 and sha256 != pinned:
+            raise DeployError(f"--sha256 {sha256} differs from the digest in {reference}: "
+                              "give one of them")
+        return pinned
+    if sha256:
+        return sha256
+    *_, digest = oci.fetch_manifest(reference, plain_http)
+    return digest.removeprefix("sha256:")
 
 
 def _selector(pairs: Sequence[str]) -> dict[str, str]:
