@@ -62,10 +62,16 @@ class Placeholders:
         spec.loader = _Loader(spec.loader, self)  # type: ignore[assignment]
         return spec
 
-    def fail(self, module: ModuleType, error: ModuleNotFoundError) -> None:
-        """Turn the half-imported ``module`` into a placeholder, or re-raise ``error``."""
+    def fail(self, module: ModuleType, error: ModuleNotFoundError, before: set[str]) -> None:
+        """Turn the half-imported ``module`` into a placeholder and forget the modules its
+        import brought (``before``: the names imported until then), or re-raise ``error``."""
         if error.name not in sys.stdlib_module_names:
             raise error
+        for name in set(sys.modules) - before - {module.__name__}:
+            del sys.modules[name]
+            parent, _, child = name.rpartition(".")
+            if parent in before and getattr(sys.modules[parent], child, None) is not None:
+                delattr(sys.modules[parent], child)
         file = str(getattr(module, "__file__", ""))
         line = next((number for name, number, _ in reversed(frames(error.__traceback__))
                      if name == file), None)
@@ -100,10 +106,11 @@ class _Loader:
         module.__loader__ = self._loader
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
+        before = set(sys.modules)
         try:
             self._loader.exec_module(module)
         except ModuleNotFoundError as error:
-            self._placeholders.fail(module, error)
+            self._placeholders.fail(module, error, before)
 
 
 def _unavailable_names(module: str, reason: str) -> Callable[[str], type]:
