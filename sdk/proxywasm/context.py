@@ -45,6 +45,10 @@ class Context:
         """Return the host's wall-clock time as an aware UTC datetime."""
         return hostcalls.get_current_time()
 
+    def get_current_time_ns(self) -> int:
+        """Return the host's wall-clock time in nanoseconds since the epoch, like time.time_ns()."""
+        return hostcalls.get_current_time_ns()
+
     def get_property(self, path: Sequence[str]) -> bytes | None:
         """Return the host property at ``path`` (e.g. ``["request", "path"]``), or None."""
         return hostcalls.get_property(path)

@@ -109,6 +109,11 @@ def get_current_time() -> datetime:
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
 
 
+def get_current_time_ns() -> int:
+    """Return the host's wall-clock time in nanoseconds since the epoch (no datetime needed)."""
+    return _host.get_current_time_nanoseconds()
+
+
 def set_tick_period(period: timedelta) -> None:
     """Call the root context's ``on_tick`` every ``period`` (millisecond precision; 0 stops)."""
     _host.set_tick_period_milliseconds(_milliseconds(period, "the tick period"))

@@ -22,6 +22,8 @@ from tests.conftest import EXAMPLES
 from tests.testing.conftest import HostFactory
 
 HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
+    "ab_sticky_cookie": (EXAMPLES / "ab_sticky_cookie" / "ab_sticky_cookie.py",
+                         {"plugin_configuration": '{"variants": {"a": 1, "b": 1}}'}),
     "await_callout": (EXAMPLES / "await_callout" / "await_callout.py",
                       {"clusters": ["backend", "auth"]}),
     "foreign_functions": (EXAMPLES / "foreign_functions" / "foreign_functions.py",
@@ -33,6 +35,10 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
                     {"clusters": ["backend", "grpc_echo"]}),
     "http_auth": (EXAMPLES / "http_auth" / "http_auth.py", {"clusters": ["backend", "auth"]}),
     "http_headers": (EXAMPLES / "http_headers" / "http_headers.py", {}),
+    "http_routing": (EXAMPLES / "http_routing" / "http_routing.py",
+                     {"plugin_configuration": '{"canary_percent": 50}'}),
+    "local_rate_limit": (EXAMPLES / "local_rate_limit" / "local_rate_limit.py",
+                         {"plugin_configuration": '{"rate": 1, "burst": 1000000}'}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),
     "shared_queue_collector": (EXAMPLES / "shared_queue" / "collector.py",
