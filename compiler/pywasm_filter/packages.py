@@ -161,7 +161,7 @@ class Packages:
     def labels(self, tops: Sequence[str]) -> list[str]:
         """``name (Distribution version)`` for each top-level module (just the name when no
         installed distribution provides it)."""
-        provided = self.distributions()
+        provided = self.distributions() if tops else {}
         return [f"{top} ({provided[top]})" if top in provided else top for top in tops]
 
     def distributions(self) -> dict[str, str]:
