@@ -186,3 +186,15 @@ def test_imports_under_a_version_or_platform_test_follow_the_runtimes_branch(
     reached = stdlib_closure.optional_modules(["branches"], [tmp_path, ensure_cpython().stdlib])
     assert "_json" in reached
     assert not {"unicodedata", "_decimal"} & reached
+
+
+def test_the_filters_own_modules_are_not_packages(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even when the filter's directory is on sys.path (python -m from there)."""
+    (tmp_path / "helper.py").write_text("VALUE = 1\n")
+    source = tmp_path / "uses_helper.py"
+    source.write_text("import proxywasm\nimport helper\n")
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    found = Packages.from_environment(own=tmp_path)
+    stdlib = ensure_cpython().stdlib
+    assert found.check(import_sites(locate(source), stdlib, found), stdlib) == []

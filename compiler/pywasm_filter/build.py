@@ -174,10 +174,10 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
-    found = packages.Packages.from_environment(paths)
+    found = packages.Packages.from_environment(paths, own=source.search_root)
     sites = bundle.import_sites(source, cpython.stdlib, found)
     third_party = found.check(sites, cpython.stdlib)
-    roots = [root for root in found.roots if root != source.search_root]
+    roots = found.roots
     plan = linking.plan(filter_path, hosts)
     # The SDK's own lazy imports of what the filter reaches (get_current_time's datetime) are
     # imported at build time too: a built module cannot import a module later.

@@ -87,9 +87,10 @@ class Packages:
     roots: tuple[Path, ...]
 
     @classmethod
-    def from_environment(cls, extra: Sequence[Path] = ()) -> Packages:
+    def from_environment(cls, extra: Sequence[Path] = (), own: Path | None = None) -> Packages:
         """``extra`` (``--path``), then the running interpreter's ``sys.path`` entries that are
-        directories beyond the standard library."""
+        directories beyond the standard library; not ``own``, the filter's directory, whose
+        modules are the filter's own files."""
         roots: list[Path] = []
         for directory in extra:
             if not directory.is_dir():
@@ -102,7 +103,7 @@ class Packages:
             path = Path(entry or ".").resolve()
             if path.is_dir() and path not in stdlib and path.name != "lib-dynload":
                 roots.append(path)
-        return cls(tuple(dict.fromkeys(roots)))
+        return cls(tuple(root for root in dict.fromkeys(roots) if root != own))
 
     def find(self, name: str) -> Module | None:
         """Where the third-party module ``name`` is, or None if no root has it."""
