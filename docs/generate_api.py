@@ -15,6 +15,7 @@ from types import MethodType, ModuleType
 
 import proxywasm
 import proxywasm.config
+import proxywasm.properties
 
 API_PATH = Path(__file__).resolve().parent / "api.md"
 
@@ -120,6 +121,7 @@ def render() -> str:
         *errors,
         *_module_section(proxywasm.hostcalls),
         *_module_section(proxywasm.config),
+        *_module_section(proxywasm.properties),
         "",
     ]
     return "\n".join(sections)

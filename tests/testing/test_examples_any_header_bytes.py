@@ -40,6 +40,7 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
     "local_rate_limit": (EXAMPLES / "local_rate_limit" / "local_rate_limit.py",
                          {"plugin_configuration": '{"rate": 1, "burst": 1000000}'}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
+    "properties": (EXAMPLES / "properties" / "properties.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),
     "shared_queue_collector": (EXAMPLES / "shared_queue" / "collector.py",
                                {"vm_id": "collector"}),

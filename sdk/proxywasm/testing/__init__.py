@@ -9,6 +9,7 @@ Development only: this package is never bundled into a module.
 
 from __future__ import annotations
 
+from .attributes import PropertyValue
 from .contexts import ProxyState
 from .foreign import ENVOY_FOREIGN_FUNCTIONS, envoy_compress, envoy_uncompress
 from .host import FilterError, Host, HostOptions
@@ -64,6 +65,7 @@ __all__ = [
     "LogRecord",
     "Metric",
     "Plugin",
+    "PropertyValue",
     "ProxyState",
     "StreamHost",
     "TcpConnection",

@@ -58,6 +58,8 @@ class HttpStreamState:
     reset: bool = False
     deleted: bool = False
     properties: dict[tuple[str, ...], bytes] = field(default_factory=dict)
+    started_ns: int = 0
+    """The host time the request began (``request.time``)."""
 
     @property
     def directions(self) -> tuple[HttpDirection, HttpDirection]:

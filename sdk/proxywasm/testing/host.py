@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
 from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType
+from .attributes import PropertyValue
 from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
 from .local_reply import local_reply
 from .profiles import HostProfile, HostTrap, UnsupportedByHostError, host_profile
@@ -46,7 +47,7 @@ class HostOptions(TypedDict, total=False):
 
     plugin_configuration: Configuration | None
     vm_configuration: Configuration | None
-    properties: Mapping[Sequence[str] | str, bytes | str] | None
+    properties: Mapping[Sequence[str] | str, PropertyValue] | None
     root_id: str
     vm_id: str
     plugin_name: str
@@ -235,7 +236,7 @@ class Host:
     def new_http_stream(self, plugin: Plugin | None = None) -> HttpStream:
         """Open an HTTP stream (a new HTTP context of the plugin)."""
         root = self._started(plugin)
-        state = HttpStreamState(self._context_id(), root)
+        state = HttpStreamState(self._context_id(), root, started_ns=self.state.time_ns)
         self.state.streams[state.context_id] = state
         self.run_callback(state.context_id, "proxy_on_context_create", state.context_id, root)
         return HttpStream(self, state)

@@ -10,6 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..types import BufferType, LogLevel, MapType, MetricType, Status
+from .attributes import (
+    PropertyValue,
+    encode_property,
+    encoded_properties,
+    envoy_pairs,
+    since_epoch,
+)
 from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
 from .profiles import ENVOY, HostProfile, HostTrap
 from .records import (
@@ -56,7 +63,7 @@ class RootSemantics:
         *,
         vm_id: str = "",
         vm_configuration: bytes = b"",
-        properties: Mapping[Sequence[str] | str, bytes | str] | None = None,
+        properties: Mapping[Sequence[str] | str, PropertyValue] | None = None,
         log_level: LogLevel = LogLevel.TRACE,
         time_ns: int = 1_700_000_000_000_000_000,
         clusters: Iterable[str] | None = None,
@@ -72,8 +79,7 @@ class RootSemantics:
         self.vm_configuration = vm_configuration
         self.properties: dict[tuple[str, ...], bytes] = {}
         for path, value in (properties or {}).items():
-            key = tuple(path.split(".")) if isinstance(path, str) else tuple(path)
-            self.properties[key] = value.encode() if isinstance(value, str) else bytes(value)
+            self.properties.update(encoded_properties(path, value, profile))
         self.log_level = log_level
         self.time_ns = time_ns
         self.clusters = None if clusters is None else frozenset(clusters)
@@ -313,6 +319,12 @@ class RootSemantics:
             return None
         request = HeaderList(stream.request.headers or [])
         response = HeaderList(stream.response.headers or [])
+        if key[1] == "headers" and key[0] in ("request", "response"):
+            headers = (stream.request if key[0] == "request" else stream.response).headers
+            return (None if headers is None or self.profile.string_properties
+                    else envoy_pairs([(name, wire_bytes(value)) for name, value in headers]))
+        if key == ("request", "time"):
+            return encode_property(since_epoch(stream.started_ns), self.profile)
         if key[0] == "request":
             path = request.get(":path")
             value = {
@@ -323,9 +335,7 @@ class RootSemantics:
             }.get(key[1])
             return None if value is None else wire_bytes(value)
         if key == ("response", "code") and response.get(":status") is not None:
-            code = int(response.get(":status") or 0)
-            return (str(code).encode() if self.profile.string_properties
-                    else code.to_bytes(8, "little", signed=True))
+            return encode_property(int(response.get(":status") or 0), self.profile)
         return None
 
     def set_property(self, path: Sequence[str], value: bytes) -> None:

@@ -6,9 +6,11 @@ as the stream's context, end the context, report a closed connection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from ..types import Action, MapType, PeerType
+from .attributes import PropertyValue, encoded_properties
 from .contexts import HttpDirection, HttpStreamState, TcpDirection, TcpState
 from .profiles import HostProfile
 from .records import HeaderList, LocalResponse, Pairs, PairsInput, header_pairs
@@ -62,6 +64,11 @@ class HttpStream:
         return self._state.context_id
 
     # What the test sends
+
+    def set_property(self, path: str | Sequence[str], value: PropertyValue) -> None:
+        """Give this stream a property (``"source.address"``, or its segments), encoded as
+        the host's proxy answers it (``Host(properties=...)`` gives one to every stream)."""
+        self._state.properties.update(encoded_properties(path, value, self._host.profile))
 
     def send_request_headers(self, headers: PairsInput | None = None,
                              end_of_stream: bool = False) -> Action:
@@ -181,7 +188,8 @@ class HttpStream:
 
     @property
     def properties(self) -> dict[tuple[str, ...], bytes]:
-        """Properties the filter set on this stream."""
+        """Properties of this stream only: set by the filter, or by the test
+        (``set_property``), encoded."""
         return self._state.properties
 
     # Internals
