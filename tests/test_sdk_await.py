@@ -184,7 +184,8 @@ def test_awaiting_something_else_is_a_clear_error(host: FakeHost) -> None:
     open_stream(host, Sleeper)
     assert dispatch.on_request_headers(STREAM, 3, 0) == Action.PAUSE
     assert host.called("send_local_response")[0][0] == 500
-    assert "can only await the SDK's callouts (self.http_call, self.grpc_call)" in error_text(host)
+    assert ("can only await the SDK's callouts (self.http_call, self.grpc_call, "
+            "proxywasm.gather)") in error_text(host)
 
 
 def test_grpc_call_resolves_to_the_message_or_raises_with_the_status(host: FakeHost) -> None:
@@ -261,3 +262,40 @@ def test_body_arriving_while_a_coroutine_awaits_is_held_for_it(host: FakeHost) -
     answer(host, 1, "200", b"")
     assert host.called("continue_stream") == [(StreamType.HTTP_REQUEST,)]
     assert dispatch.on_response_headers(STREAM, 2, 0) == Action.CONTINUE
+
+
+def test_gathering_no_calls_answers_at_once(host: FakeHost) -> None:
+    class Nothing(HttpContext):
+        async def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+            results = await proxywasm.gather()
+            self.set_http_request_header("x-results", str(len(results)))
+            return Action.CONTINUE
+
+    open_stream(host, Nothing)
+    assert dispatch.on_request_headers(STREAM, 3, 0) == Action.CONTINUE
+    assert host.called("replace_header_map_value") == [(0, "x-results", "0")]
+
+
+def test_gathering_something_else_than_calls_is_a_clear_error(host: FakeHost) -> None:
+    class Mixed(HttpContext):
+        async def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+            await proxywasm.gather(self.http_call("auth", CALL_HEADERS), 42)  # type: ignore[call-overload]
+            return Action.CONTINUE
+
+    open_stream(host, Mixed)
+    dispatch.on_request_headers(STREAM, 3, 0)
+    assert host.called("send_local_response")[0][0] == 500
+    assert ("gather() takes the calls self.http_call(...) and self.grpc_call(...) return, not "
+            "42: await anything else on its own") in error_text(host)
+
+
+def test_gathering_one_call_twice_is_refused(host: FakeHost) -> None:
+    class Twice(HttpContext):
+        async def on_http_request_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+            call = self.http_call("auth", CALL_HEADERS)
+            await proxywasm.gather(call, call)
+            return Action.CONTINUE
+
+    open_stream(host, Twice)
+    dispatch.on_request_headers(STREAM, 3, 0)
+    assert "gather() got the same call twice: pass each call once" in error_text(host)

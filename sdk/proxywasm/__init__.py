@@ -66,6 +66,20 @@ from .types import (
     StreamType,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._gather import gather
+else:
+    def gather(*calls, return_exceptions=False):
+        """Await calls made with ``self.http_call``/``self.grpc_call`` together: their results
+        in argument order once all answered (``return_exceptions=True``: failures as results).
+        """
+        # A module carries proxywasm._gather only when its filter names `gather` (linking.py).
+        from proxywasm._gather import gather
+
+        return gather(*calls, return_exceptions=return_exceptions)
+
+
 __all__ = [
     "Action",
     "BadArgumentError",
@@ -103,6 +117,7 @@ __all__ = [
     "StreamContext",
     "StreamType",
     "UnimplementedError",
+    "gather",
     "hostcalls",
     "log",
     "log_critical",

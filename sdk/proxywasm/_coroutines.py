@@ -62,9 +62,9 @@ def _advance(
         coroutine.close()
         raise TypeError(
             f"{callback}() awaited {awaited!r}; a callback can only await the SDK's callouts "
-            "(self.http_call, self.grpc_call)"
+            "(self.http_call, self.grpc_call, proxywasm.gather)"
         )
-    state.awaiting[awaited.token] = Awaiting(context_id, coroutine, stream, callback, awaited)
+    awaited._wait(Awaiting(context_id, coroutine, stream, callback, awaited))
     state.waiting.add(context_id)
     if stream is not None:
         state.hold(context_id, stream)
@@ -74,12 +74,16 @@ def _advance(
 def answer(waiter: Awaiting, root_id: int,
            read: Callable[[], tuple[object, BaseException | None]]) -> None:
     """Read a callout's result from the host with ``read`` and resume the coroutine awaiting
-    it (with its stream, if the coroutine returns CONTINUE); if reading fails, the coroutine
-    gets that error at its ``await``."""
+    it (with its stream, if the coroutine returns CONTINUE), once every call of its ``gather``
+    answered; if reading fails, the coroutine gets that error at its ``await``."""
     try:
         value, error = read()
     except BaseException as exc:
         value, error = None, exc
+    resumed = waiter.call._collect(value, error)
+    if resumed is None:
+        return
+    value, error = resumed
     context = find(waiter.context_id)
     if context is None:
         waiter.coroutine.close()

@@ -9,9 +9,13 @@ stream, and when the host reports the answer it resumes the coroutine with an ``
 
 from __future__ import annotations
 
+from ._state import state
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Generator
+
+    from ._state import Awaiting
 
 
 class HttpResponse:
@@ -99,6 +103,17 @@ class PendingCall:
         self.upstream = upstream
         self.service = service
         self.method = method
+
+    def _wait(self, waiter: Awaiting) -> None:
+        """Hand this call's answer to ``waiter``, the coroutine that awaits it."""
+        state.awaiting[self.token] = waiter
+
+    def _collect(
+        self, value: object, error: BaseException | None
+    ) -> tuple[object, BaseException | None] | None:
+        """What the awaiting coroutine resumes with once this call answered (None: it waits
+        on, for the other calls of a ``gather``)."""
+        return value, error
 
 
 class PendingHttpCall(PendingCall):

@@ -11,7 +11,13 @@ import grpc
 import pytest
 
 from pywasm_filter.envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
-from tests.e2e.servers import TcpEcho, body_echo_backend, grpc_server, http_backend
+from tests.e2e.servers import (
+    BackendServer,
+    TcpEcho,
+    body_echo_backend,
+    grpc_server,
+    http_backend,
+)
 
 
 @pytest.fixture
@@ -44,6 +50,14 @@ def backend() -> Iterator[Upstream]:
     """The HTTP backend (auth, profiles, header echo) as the Envoy cluster ``backend``."""
     server = http_backend()
     yield Upstream("backend", server.server_address[1])
+    server.shutdown()
+
+
+@pytest.fixture
+def backend_server() -> Iterator[BackendServer]:
+    """The HTTP backend itself: its ``paths`` show what reached it (``server_address[1]``)."""
+    server = http_backend()
+    yield server
     server.shutdown()
 
 

@@ -24,6 +24,7 @@ class _Backend(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        self.server.paths.append(self.path)
         if self.path == "/check":
             allowed = self.headers.get("authorization") == SECRET
             self._answer(200 if allowed else 401, b"alice" if allowed else b"who are you?")
@@ -48,9 +49,17 @@ class _Backend(BaseHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
-def http_backend() -> ThreadingHTTPServer:
+class BackendServer(ThreadingHTTPServer):
+    """The HTTP backend's server; ``paths`` are the request paths it was sent, in order."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Backend)
+        self.paths: list[str] = []
+
+
+def http_backend() -> BackendServer:
     """Start the HTTP backend; the caller shuts it down."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Backend)
+    server = BackendServer()
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -45,6 +45,7 @@ HTTP_EXAMPLES: Mapping[str, tuple[Path, dict[str, Any]]] = {
     "local_rate_limit": (EXAMPLES / "local_rate_limit" / "local_rate_limit.py",
                          {"plugin_configuration": '{"rate": 1, "burst": 1000000}'}),
     "metrics": (EXAMPLES / "metrics" / "metrics.py", {}),
+    "multiple_dispatches": (EXAMPLES / "multiple_dispatches" / "multiple_dispatches.py", {}),
     "pii_redaction": (EXAMPLES / "pii_redaction" / "pii_redaction.py", {}),
     "properties": (EXAMPLES / "properties" / "properties.py", {}),
     "shared_counter": (EXAMPLES / "shared_counter" / "shared_counter.py", {"vm_id": "counter"}),

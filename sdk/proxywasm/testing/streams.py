@@ -79,10 +79,13 @@ class HttpStream:
         state.request.headers = self._request_headers(DEFAULT_REQUEST_HEADERS if headers is None
                                                       else headers)
         count = len(state.request.headers)
+        # Held from the start: a callout that fails within the callback (in WasmX, an upstream
+        # that does not resolve) may resume the request before the callback's answer is seen.
+        state.request.paused = True
         action = self._run("request_headers", "proxy_on_request_headers", count,
                            end_of_stream and self._host.profile.headers_end_of_stream,
                            readable=MapType.HTTP_REQUEST_HEADERS)
-        state.request.paused = action == Action.PAUSE
+        state.request.paused = state.request.paused and action == Action.PAUSE
         return action
 
     def send_request_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
@@ -107,10 +110,11 @@ class HttpStream:
         state.response.headers = self._pairs(DEFAULT_RESPONSE_HEADERS if headers is None
                                              else headers)
         count = len(state.response.headers)
+        state.response.paused = True  # held from the start, as the request headers
         action = self._run("response_headers", "proxy_on_response_headers", count,
                            end_of_stream and self._host.profile.headers_end_of_stream,
                            readable=MapType.HTTP_RESPONSE_HEADERS)
-        state.response.paused = action == Action.PAUSE
+        state.response.paused = state.response.paused and action == Action.PAUSE
         return action
 
     def send_response_body(self, data: bytes | str, end_of_stream: bool = True) -> Action:
