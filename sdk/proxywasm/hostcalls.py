@@ -74,6 +74,10 @@ class _HostMethod:
         _host_methods.append((owner, name, self))
         setattr(owner, name, self.bound())
 
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        """Call it where no class body holds it, as the method it stands for."""
+        return self.bound()(*args, **kwargs)
+
     def bound(self) -> MethodType:
         """The method the class holds under the host module bound now."""
         native = _host.native()
