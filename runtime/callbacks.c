@@ -14,6 +14,11 @@
  * held its stream; only an answer other than CONTINUE, or an exception, goes back to
  * `_dispatch.finish_direct`. The paused stream and awaiting coroutine themselves are the
  * SDK's (`_state.Flows`); the flag here only routes.
+ *
+ * A context of the SDK's plain class (`_contexts.prepare`) is created here as
+ * `_contexts.create` would, and deleted here while no callout is awaited and no stream held
+ * (`_contexts.forget` would only drop its dictionary entry): most requests never enter Python
+ * for their creation and deletion. `proxywasm/testing/router.py` does the same for the emulator.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +31,9 @@ static PyObject *callbacks[CB_COUNT];
 /* The interned method names, for the stream callbacks the runtime calls on the context. */
 static PyObject *methods[INHERITABLE_COUNT];
 static PyObject *http_contexts, *tcp_contexts, *paused_streams, *action_continue, *finish_direct;
+/* For creating and deleting plain contexts here (`create_plain`, `delete_context`). */
+static PyObject *sdk_state, *awaiting_calls, *inherited_by_class, *no_arguments;
+static PyObject *plain_http_name, *plain_stream_name, *context_id_name, *root_context_id_name;
 
 static PyObject *bind(PyObject *dispatch, const char *name) {
     return PyObject_GetAttrString(dispatch, name);
@@ -43,7 +51,15 @@ int pywasm_bind_callbacks(void) {
              (tcp_contexts = bind(dispatch, "_streams")) == NULL ||
              (paused_streams = bind(dispatch, "_paused")) == NULL ||
              (action_continue = bind(dispatch, "_CONTINUE")) == NULL ||
-             (finish_direct = bind(dispatch, "finish_direct")) == NULL;
+             (finish_direct = bind(dispatch, "finish_direct")) == NULL ||
+             (sdk_state = bind(dispatch, "state")) == NULL ||
+             (awaiting_calls = bind(dispatch, "_awaiting")) == NULL ||
+             (inherited_by_class = bind(sdk_state, "inherited_by_class")) == NULL ||
+             (no_arguments = PyTuple_New(0)) == NULL ||
+             (plain_http_name = PyUnicode_InternFromString("plain_http")) == NULL ||
+             (plain_stream_name = PyUnicode_InternFromString("plain_stream")) == NULL ||
+             (context_id_name = PyUnicode_InternFromString("context_id")) == NULL ||
+             (root_context_id_name = PyUnicode_InternFromString("root_context_id")) == NULL;
     Py_DECREF(dispatch);
     return failed ? -1 : 0;
 }
@@ -275,15 +291,78 @@ static int32_t inherited_or_dispatch(int which, int index, size_t nargs, uint32_
     return dispatch(which, nargs, id, b, 0, 0, 0);
 }
 
-/* A context's creation: a child's answer is the mask of callbacks its class inherits. */
+/* Make the context `id` of the SDK's plain class for `kind` (`state.plain_http` or
+ * `plain_stream`: no metaclass, `__new__` or `__init__` of its own) as `_contexts.create`
+ * does: `object.__new__`, the two ids, its entry in `contexts`. The answer is the class's
+ * inherited mask; -1 when there is no such class, it sets attributes its own way, or making
+ * it failed (nothing is recorded then, and the dispatcher creates it, reporting failures). */
+static long create_plain(PyObject *kind, PyObject *contexts, uint32_t id, uint32_t parent) {
+    PyObject *cls = PyObject_GetAttr(sdk_state, kind);
+    if (cls == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    PyObject *mask = PyType_Check(cls) && ((PyTypeObject *)cls)->tp_setattro ==
+                                              PyObject_GenericSetAttr
+                         ? PyDict_GetItemWithError(inherited_by_class, cls)
+                         : NULL;
+    long inherited = mask != NULL ? PyLong_AsLong(mask) : -1;
+    PyObject *id_object = inherited >= 0 ? context_object(id) : NULL;
+    PyObject *parent_object = id_object != NULL ? PyLong_FromUnsignedLong(parent) : NULL;
+    PyObject *context = parent_object != NULL
+                            ? PyBaseObject_Type.tp_new((PyTypeObject *)cls, no_arguments, NULL)
+                            : NULL;
+    if (context == NULL || PyObject_SetAttr(context, context_id_name, id_object) < 0 ||
+        PyObject_SetAttr(context, root_context_id_name, parent_object) < 0 ||
+        PyDict_SetItem(contexts, id_object, context) < 0)
+        inherited = -1;
+    PyErr_Clear();
+    Py_XDECREF(context);
+    Py_XDECREF(parent_object);
+    Py_XDECREF(id_object);
+    Py_DECREF(cls);
+    return inherited;
+}
+
+/* A context's creation: a child's answer is the mask of callbacks its class inherits. A child
+ * of a plain class is made here, without Python. */
 static void create_context(uint32_t id, uint32_t parent) {
-    int32_t inherited = dispatch(CB_on_context_create, 2, id, parent, 0, 0, 0);
+    long inherited = -1;
+    if (parent != 0) {
+        const char *previous = pywasm_enter_callback(callback_names[CB_on_context_create]);
+        inherited = create_plain(plain_http_name, http_contexts, id, parent);
+        if (inherited < 0) inherited = create_plain(plain_stream_name, tcp_contexts, id, parent);
+        pywasm_leave_callback(previous);
+    }
+    if (inherited < 0) inherited = dispatch(CB_on_context_create, 2, id, parent, 0, 0, 0);
     if (parent != 0) pywasm_set_inherited(id, (uint32_t)inherited);
 }
 
+/* Drop `key` from `contexts` if it is there: 1 if it was, 0 if not, -1 on an error. */
+static int drop(PyObject *contexts, PyObject *key) {
+    PyObject *context = PyDict_GetItemWithError(contexts, key);
+    if (context == NULL) return PyErr_Occurred() ? -1 : 0;
+    return PyDict_DelItem(contexts, key) < 0 ? -1 : 1;
+}
+
+/* A context's deletion. An HTTP/TCP context while no coroutine awaits a callout and no stream
+ * is held (then `_contexts.forget` would only drop its dictionary entry) is dropped here. */
 static void delete_context(uint32_t id) {
-    dispatch(CB_on_delete, 1, id, 0, 0, 0, 0);
+    int plain = find(id) != NULL && PyDict_GET_SIZE(awaiting_calls) == 0 &&
+                PyDict_GET_SIZE(paused_streams) == 0;
+    if (!plain) {
+        dispatch(CB_on_delete, 1, id, 0, 0, 0, 0);
+        forget(id);
+        return;
+    }
     forget(id);
+    const char *previous = pywasm_enter_callback(callback_names[CB_on_delete]);
+    PyObject *id_object = context_object(id);
+    int dropped = id_object != NULL ? drop(http_contexts, id_object) : -1;
+    if (dropped == 0) dropped = drop(tcp_contexts, id_object);
+    if (dropped < 0 || PyErr_Occurred()) pywasm_print_exception();
+    Py_XDECREF(id_object);
+    pywasm_leave_callback(previous);
 }
 
 #include "callback_exports.h"

@@ -459,6 +459,54 @@ FASTCALL(remove_header_map_value) {
     Py_RETURN_NONE;
 }
 
+/* replace_header_map_value, or remove_header_map_value when the value is None: the SDK's
+ * set_http_*_header methods are this function itself (no Python frame of their own). */
+FASTCALL(set_header_map_value) {
+    if (nargs == 3 && args[2] == Py_None) return body_remove_header_map_value(args, 2);
+    return body_replace_header_map_value(args, nargs);
+}
+
+/* The header-value functions that the SDK's context methods are (`hostcalls._HOST_TWINS`)
+ * also take their arguments by name, as the Python functions they stand for do. */
+static const char *const header_parameters[] = {"map_type", "name", "value"};
+
+static PyObject *with_keywords(PyObject *(*call)(PyObject *, PyObject *const *, Py_ssize_t),
+                               PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+                               Py_ssize_t count, const char *function) {
+    if (kwnames == NULL) return call(NULL, args, nargs);
+    PyObject *all[3] = {NULL, NULL, NULL};
+    if (nargs > count && check_nargs(nargs, count, function) < 0) return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) all[i] = args[i];
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(kwnames); k++) {
+        PyObject *keyword = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t i = 0;
+        while (i < count && PyUnicode_CompareWithASCIIString(keyword, header_parameters[i]) != 0)
+            i++;
+        if (i == count || all[i] != NULL)
+            return PyErr_Format(PyExc_TypeError, "%s() got an unexpected or repeated argument %R",
+                                function, keyword);
+        all[i] = args[nargs + k];
+    }
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (all[i] == NULL)
+            return PyErr_Format(PyExc_TypeError, "%s() missing argument '%s'", function,
+                                header_parameters[i]);
+    return call(NULL, all, count);
+}
+
+#define KEYWORDS(name, count)                                                               \
+    static PyObject *kw_##name(PyObject *self, PyObject *const *args, Py_ssize_t nargs,     \
+                               PyObject *kwnames) {                                         \
+        (void)self;                                                                         \
+        return with_keywords(hc_##name, args, nargs, kwnames, count, #name);                \
+    }
+
+KEYWORDS(get_header_map_value, 2)
+KEYWORDS(get_header_map_value_bytes, 2)
+KEYWORDS(add_header_map_value, 3)
+KEYWORDS(set_header_map_value, 3)
+KEYWORDS(remove_header_map_value, 2)
+
 FASTCALL(get_status) {
     uint32_t code = 0;
     char *message = NULL;
@@ -746,6 +794,8 @@ FASTCALL(call_foreign_function) {
 }
 
 #define ENTRY(name) {#name, (PyCFunction)(void (*)(void))hc_##name, METH_FASTCALL, NULL}
+#define KEYWORD_ENTRY(name)                                                                 \
+    {#name, (PyCFunction)(void (*)(void))kw_##name, METH_FASTCALL | METH_KEYWORDS, NULL}
 
 static PyMethodDef hostcall_methods[] = {
     ENTRY(set_error_factory),
@@ -763,11 +813,12 @@ static PyMethodDef hostcall_methods[] = {
     ENTRY(get_header_map_pairs),
     ENTRY(get_header_map_pairs_bytes),
     ENTRY(set_header_map_pairs),
-    ENTRY(get_header_map_value),
-    ENTRY(get_header_map_value_bytes),
-    ENTRY(add_header_map_value),
+    KEYWORD_ENTRY(get_header_map_value),
+    KEYWORD_ENTRY(get_header_map_value_bytes),
+    KEYWORD_ENTRY(add_header_map_value),
     ENTRY(replace_header_map_value),
-    ENTRY(remove_header_map_value),
+    KEYWORD_ENTRY(set_header_map_value),
+    KEYWORD_ENTRY(remove_header_map_value),
     ENTRY(continue_stream),
     ENTRY(close_stream),
     ENTRY(get_status),

@@ -104,7 +104,8 @@ static int import_filter(const char *spec, size_t size) {
     Py_DECREF(bootstrap);
     if (result == NULL) return -1;
     Py_DECREF(result);
-    return pywasm_bind_callbacks() < 0 ? -1 : pywasm_bind_limits();
+    if (pywasm_bind_callbacks() < 0 || pywasm_speed_up_enums() < 0) return -1;
+    return pywasm_bind_limits();
 }
 
 /* Zero the heap's free memory so the snapshot stores no garbage (freed memory keeps its old

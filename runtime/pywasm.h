@@ -12,6 +12,10 @@ PyMODINIT_FUNC PyInit__proxywasm(void);
 /* Looks up the SDK's callback functions once, after the filter is imported (callbacks.c). */
 int pywasm_bind_callbacks(void);
 
+/* Reads of enum members (`Action.CONTINUE`) without CPython 3.11's generic `__getattr__` hook
+ * (enums.c). */
+int pywasm_speed_up_enums(void);
+
 /* Records the callbacks context `id` inherits from the SDK, answered without Python (callbacks.c). */
 void pywasm_set_inherited(uint32_t id, uint32_t inherited);
 

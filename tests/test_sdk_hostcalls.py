@@ -145,6 +145,18 @@ def test_http_header_helpers(host: FakeHost) -> None:
     assert context.get_http_response_trailers_bytes() == [("t", b"v"), ("u", b"w")]
 
 
+def test_method_of_a_header_function_works_in_a_user_class_and_on_its_own(
+    host: FakeHost,
+) -> None:
+    class Mine(HttpContext):
+        path = hostcalls.method(REQUEST, hostcalls.get_map_value)
+
+    host.maps[REQUEST] = [(":path", "/x")]
+    alone = hostcalls.method(REQUEST, hostcalls.get_map_value)
+    assert Mine(2, 1).path(":path") == "/x"
+    assert alone(name=":path") == "/x"
+
+
 def test_context_methods_take_keywords_and_subclasses_extend_them(host: FakeHost) -> None:
     class Tagging(HttpContext):
         def set_http_response_header(self, name: str, value: str | None) -> None:

@@ -147,7 +147,9 @@ def find(context_id: int) -> RootContext | HttpContext | StreamContext | None:
 def create(context_id: int, parent_context_id: int) -> int:
     """Create a root context (parent 0) or an HTTP/TCP context of the root ``parent``; return
     the mask of callbacks the new HTTP/TCP context inherits (0: none, a root or a failure),
-    which the runtime answers itself (the dispatcher's ``on_context_create``)."""
+    which the runtime answers itself (the dispatcher's ``on_context_create``). The runtime
+    makes the contexts of a plain class itself, the same way (``create_plain`` in
+    runtime/callbacks.c and testing/router.py): keep them in step."""
     if parent_context_id == 0:
         _create_root(context_id)
         return 0
@@ -268,7 +270,8 @@ def _add_stream(context: object, context_id: int, root_id: int) -> int:
 
 def forget(context_id: int) -> None:
     """Forget a context, its flow and the coroutines it awaits (closed); the host will not
-    call it again (the dispatcher's ``on_delete``)."""
+    call it again (the dispatcher's ``on_delete``). While no coroutine awaits and no stream is
+    held, the runtime drops an HTTP/TCP context's entry itself instead (``delete_context``)."""
     if _awaiting:
         for token, waiter in list(_awaiting.items()):
             if waiter.context_id == context_id:

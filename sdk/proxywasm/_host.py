@@ -6,19 +6,27 @@ emulator binds its own module with ``bind``. Unbound, any host call raises Runti
 the SDK can still be imported for type checking and plain unit tests.
 """
 
+from __future__ import annotations
+
 from . import errors as _errors
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ._proxywasm import *  # noqa: F403
 
 _bound: list[str] = []
+_on_bind: list[Callable[[], None]] = []
+"""Called after every ``bind`` (``hostcalls`` re-points the context methods that are host
+functions)."""
 _NOT_IN_A_PROXY = (
     "proxywasm host calls only work inside a proxy (in a module built by pywasm-filter) or "
     "under the proxywasm.testing emulator"
 )
 _unbound_reason = _NOT_IN_A_PROXY
 _module: object | None = None
+_native = False
 
 
 def bind(module: object | None, unbound_reason: str = _NOT_IN_A_PROXY) -> None:
@@ -26,25 +34,32 @@ def bind(module: object | None, unbound_reason: str = _NOT_IN_A_PROXY) -> None:
 
     With None, host calls raise RuntimeError explaining ``unbound_reason``.
     """
-    global _unbound_reason, _module
+    global _unbound_reason, _module, _native
     namespace = globals()
     for name in _bound:
         del namespace[name]
     _bound.clear()
     _unbound_reason = unbound_reason
     _module = module
-    if module is None:
-        return
-    for name in dir(module):
-        if not name.startswith("_") and name not in namespace:
-            namespace[name] = getattr(module, name)
-            _bound.append(name)
-    namespace["set_error_factory"](_errors.error_for)
+    _native = getattr(module, "__name__", None) == "_proxywasm"
+    if module is not None:
+        for name in dir(module):
+            if not name.startswith("_") and name not in namespace:
+                namespace[name] = getattr(module, name)
+                _bound.append(name)
+        namespace["set_error_factory"](_errors.error_for)
+    for hook in _on_bind:
+        hook()
 
 
 def bound_module() -> object | None:
     """The module host calls currently go to, or None."""
     return _module
+
+
+def native() -> bool:
+    """Whether host calls go to the runtime's C ``_proxywasm`` (inside a proxy)."""
+    return _native
 
 
 class NoHostError(RuntimeError):

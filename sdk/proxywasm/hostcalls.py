@@ -49,9 +49,50 @@ def method(first: _T, function: Callable[Concatenate[_T, _P], _R]) -> _Method[_P
 
     A bound method has no ``__get__``, so reading it from a context does not bind ``self``:
     ``self.get_http_request_header(name)`` calls ``get_map_value(HTTP_REQUEST_HEADERS, name)``
-    with no Python frame of its own, which a ``def`` calling this module would cost.
+    with no Python frame of its own, which a ``def`` calling this module would cost. A function
+    that only does what a ``_proxywasm`` function does (``_HOST_TWINS``) is replaced by that C
+    function itself inside a proxy (``_HostMethod``): no Python frame at all.
     """
+    twin = _HOST_TWINS.get(function)
+    if twin is not None:
+        return _HostMethod(first, function, twin)  # type: ignore[return-value]
     return MethodType(function, first)  # type: ignore[return-value]
+
+
+class _HostMethod:
+    """Stands in a class body for a context method ``function`` with ``first`` bound: once the
+    class exists, the class holds ``_proxywasm``'s function ``twin`` with ``first`` bound while
+    host calls go to the C module, ``function`` otherwise (the emulator, or unbound: it says
+    why); every ``_host.bind`` re-points it."""
+
+    __slots__ = ("first", "function", "twin")
+
+    def __init__(self, first: object, function: Callable[..., object], twin: str) -> None:
+        self.first, self.function, self.twin = first, function, twin
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        _host_methods.append((owner, name, self))
+        setattr(owner, name, self.bound())
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        """Call it where no class body holds it, as the method it stands for."""
+        return self.bound()(*args, **kwargs)
+
+    def bound(self) -> MethodType:
+        """The method the class holds under the host module bound now."""
+        native = _host.native()
+        return MethodType(getattr(_host, self.twin) if native else self.function, self.first)
+
+
+_host_methods: list[tuple[type, str, _HostMethod]] = []
+
+
+def _repoint() -> None:
+    for owner, name, host_method in _host_methods:
+        setattr(owner, name, host_method.bound())
+
+
+_host._on_bind.append(_repoint)
 
 
 def _default_timeout() -> timedelta:
@@ -194,6 +235,7 @@ else:
 
     def set_map_value(map_type: MapType, name: str, value: str | bytes | None) -> None:
         """Set header ``name`` to ``value``, replacing any existing values; None removes it."""
+        # As a context method inside a proxy it is _proxywasm.set_header_map_value (the same).
         if value is None:
             _host.remove_header_map_value(map_type, name)
         else:
@@ -210,6 +252,18 @@ else:
 def remove_map_value(map_type: MapType, name: str) -> None:
     """Remove every value of header ``name`` from a header map."""
     _host.remove_header_map_value(map_type, name)
+
+
+_HOST_TWINS: dict[Callable[..., object], str] = {
+    get_map_value: "get_header_map_value",
+    get_map_value_bytes: "get_header_map_value_bytes",
+    set_map_value: "set_header_map_value",
+    add_map_value: "add_header_map_value",
+    remove_map_value: "remove_header_map_value",
+}
+"""The functions above that do just what a ``_proxywasm`` function does (which takes the same
+arguments, also by name), and its name: as context methods inside a proxy they are that
+function itself (``method``)."""
 
 
 # Properties

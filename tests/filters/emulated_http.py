@@ -52,7 +52,10 @@ class Filter(HttpContext):
         self.path = self.get_http_request_header(":path") or ""
         self.set_http_request_header("x-greeting", self.root.greeting)
         self.remove_http_request_header("x-secret")
-        self.add_http_request_header("x-seen", str(num_headers))
+        self.add_http_request_header(name="x-seen", value=str(num_headers))
+        self.set_http_request_header(name="x-drop", value=None)
+        if self.get_http_request_header_bytes(name="x-drop") is not None:
+            raise AssertionError("set_http_request_header(name=..., value=None) kept x-drop")
         if self.path == "/deny":
             self.send_http_response(403, [("x-denied", "yes")], b"denied\n")
             return Action.PAUSE

@@ -18,6 +18,13 @@ def test_request_headers_are_changed_for_the_upstream(http_host: Host) -> None:
     assert stream.request_headers[:2] == [(":path", "/"), ("accept", "*/*")]
 
 
+def test_header_methods_take_their_arguments_by_name(http_host: Host) -> None:
+    stream = http_host.new_http_stream()
+    assert stream.send_request_headers({":path": "/", "x-drop": "d"}) == Action.CONTINUE
+    assert stream.request_headers.get("x-drop") is None
+    assert stream.request_headers.get("x-seen") == "2"
+
+
 def test_default_request_headers_are_a_get_of_the_root(http_host: Host) -> None:
     stream = http_host.new_http_stream()
     stream.send_request_headers()

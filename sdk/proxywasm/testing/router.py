@@ -3,16 +3,21 @@
 It enters the SDK where the C runtime does, from the same declaration
 (``proxywasm._callbacks``): callbacks a context's class inherits are answered here, overridden
 stream callbacks are called on the context itself with anything but CONTINUE handed to
-``_dispatch.finish_direct``, and everything else goes to the dispatcher's ``on_*`` function.
+``_dispatch.finish_direct``, contexts of a plain class are created and (with no callout awaited
+and no stream held) deleted here, and everything else goes to the dispatcher's ``on_*``
+function.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from .. import _dispatch
 from .._callbacks import BY_NAME, Callback
 from .._state import state
+from ..http import HttpContext
+from ..stream import StreamContext
 from ..types import Action
 
 _CONTINUE = Action.CONTINUE
@@ -37,12 +42,18 @@ class Router:
         context_id = args[0]
         mask = self._inherited.get(context_id)
         if callback.route == "create":
-            answer = function(*args)
+            answer = _create_plain(*args) if args[1] != 0 else None
+            if answer is None:
+                answer = function(*args)
             if args[1] != 0:
                 self.set_inherited(context_id, answer)
             return 0
         if callback.route == "delete":
-            function(*args)
+            if mask is not None and not state.awaiting and not state.paused:
+                if state.http.pop(context_id, None) is None:
+                    state.streams.pop(context_id, None)
+            else:
+                function(*args)
             self._inherited.pop(context_id, None)
             self._held.discard(context_id)
             return 0
@@ -63,6 +74,22 @@ class Router:
             else:
                 self._held.discard(context_id)
         return action
+
+
+def _create_plain(context_id: int, parent_context_id: int) -> int | None:
+    """Make the context of the SDK's plain class as the runtime does (``create_plain``): its
+    inherited mask, or None when there is no such class (the dispatcher creates it then)."""
+    kinds: tuple[tuple[type[HttpContext] | type[StreamContext] | None, dict[int, Any]], ...] = (
+        (state.plain_http, state.http), (state.plain_stream, state.streams))
+    for cls, contexts in kinds:
+        mask = state.inherited_by_class.get(cls) if cls is not None else None
+        if mask is not None and cls is not None and cls.__setattr__ is object.__setattr__:
+            context: HttpContext | StreamContext = object.__new__(cls)
+            context.context_id = context_id
+            context.root_context_id = parent_context_id
+            contexts[context_id] = context
+            return mask
+    return None
 
 
 def _direct(callback: Callback, function: Callable[..., int], args: tuple[int, ...]) -> int:

@@ -216,6 +216,13 @@ class EmulatedHostModule:
         self._run("remove_header_map_value",
                   lambda: self._state.remove_header_map_value(_u32(map_type), _text(key)))
 
+    def set_header_map_value(self, map_type: int, key: str, value: str | bytes | None, /) -> None:
+        """replace_header_map_value, or remove_header_map_value when ``value`` is None."""
+        if value is None:
+            self.remove_header_map_value(map_type, key)
+        else:
+            self.replace_header_map_value(map_type, key, value)
+
     def continue_stream(self, stream_type: int, /) -> None:
         """proxy_continue_stream."""
         self._run("continue_stream", lambda: self._state.continue_stream(_u32(stream_type)))
