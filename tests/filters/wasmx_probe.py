@@ -34,6 +34,11 @@ class Probe(HttpContext):
         self.set_http_request_header("x-probe-copy", self.get_http_request_header("x-probe") or "")
         self.set_http_request_header("x-authority", self.get_http_request_header(":authority")
                                      or "")
+        if self.path == "/plugin":
+            for name in ("plugin_root_id", "plugin_vm_id"):
+                value = self.get_property([name])
+                self.set_http_request_header(f"x-{name}",
+                                             "absent" if value is None else value.decode())
         if self.path == "/local":
             self.send_http_response(403, body=b"denied")
             return Action.PAUSE

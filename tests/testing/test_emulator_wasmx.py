@@ -172,6 +172,16 @@ def test_properties_are_strings(proxywasm_host: HostFactory) -> None:
     assert stream.response_headers.get("x-code") == b"201".hex()
 
 
+@pytest.mark.parametrize(("host", "root_id", "vm_id"), [("envoy", "probe", "vm"),
+                                                       ("wasmx", "0", "absent")])
+def test_plugin_root_id_and_vm_id(proxywasm_host: HostFactory, host: str, root_id: str,
+                                  vm_id: str) -> None:
+    stream = _probe(proxywasm_host, host=host, root_id="probe", vm_id="vm").new_http_stream()
+    stream.send_request_headers({":path": "/plugin"})
+    assert stream.request_headers.get("x-plugin_root_id") == root_id
+    assert stream.request_headers.get("x-plugin_vm_id") == vm_id
+
+
 def test_incrementing_a_gauge_traps(proxywasm_host: HostFactory) -> None:
     stream = _probe(proxywasm_host).new_http_stream()
     with pytest.raises(FilterError, match=r"host trap \(internal error\): could not increment "

@@ -33,8 +33,7 @@ class CalloutSemantics(RootSemantics):
         if self.profile.callout_host_port:
             upstream = upstream if ":" in upstream.rpartition("]")[2] else f"{upstream}:80"
             if not resolves(self.profile, upstream.rpartition(":")[0]):
-                self.events.append(Event(EventKind.HTTP_CALL_FAILED,
-                                         self.root_of(self.current_context),
+                self.events.append(Event(EventKind.HTTP_CALL_FAILED, self.current_context,
                                          token))
                 return token
         self.http_calls[token] = HttpCall(

@@ -74,6 +74,10 @@ class RootSemantics:
         self.profile = profile
         self.trapped: str | None = None
         """What the proxy said when it trapped the instance in the current callback."""
+        self.crashed = False
+        """Whether that trap is a crash of the proxy's worker (``crash``), not of the call."""
+        self.callback = ""
+        """The export (``proxy_on_tick``...) the host is running, for calls that depend on it."""
         self.proxy = proxy or ProxyState()
         self.proxy.vms.append(self)
         self.vm_configuration = vm_configuration
@@ -105,6 +109,12 @@ class RootSemantics:
         """The proxy traps the instance with ``message`` (raise what this returns)."""
         self.trapped = message
         return HostTrap(message)
+
+    def crash(self, message: str) -> HostTrap:
+        """The proxy's worker crashes on this call (raise what this returns): the module stops
+        like a trap, and the worker serves no more requests."""
+        self.crashed = True
+        return self.trap(message)
 
     # Which context a host call acts on
 
@@ -148,7 +158,9 @@ class RootSemantics:
         self.events.append(Event(EventKind.DONE, self.current_context))
 
     def set_effective_context(self, context_id: int) -> None:
-        """proxy_set_effective_context."""
+        """proxy_set_effective_context (where the profile's proxy ignores it: OK, nothing)."""
+        if not self.profile.effective_context:
+            return
         if not (context_id in self.plugins or context_id in self.streams
                 or context_id in self.connections):
             raise HostStatusError(Status.BAD_ARGUMENT, f"no context {context_id}")
@@ -310,8 +322,11 @@ class RootSemantics:
     def _derived_property(self, key: tuple[str, ...]) -> bytes | None:
         plugin = self.plugins.get(self.root_of(self.current_context))
         if plugin is not None and len(key) == 1:
-            value = {"plugin_name": plugin.name, "plugin_root_id": plugin.root_id,
-                     "plugin_vm_id": self.vm_id}.get(key[0])
+            root_id = self.profile.plugin_root_id
+            value = {"plugin_name": plugin.name,
+                     "plugin_root_id": plugin.root_id if root_id is None else root_id,
+                     "plugin_vm_id": self.vm_id if self.profile.plugin_vm_id else None,
+                     }.get(key[0])
             if value is not None:
                 return value.encode()
         stream = self.streams.get(self.current_context)

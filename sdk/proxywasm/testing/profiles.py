@@ -80,6 +80,20 @@ class HostProfile:
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
+    plugin_root_id: str | None = None
+    """The proxy's ``plugin_root_id``; None: the plugin's configured root id (Envoy). WasmX
+    answers a context number: ``0`` (its own tests read digits, ``0`` in on_tick)."""
+    plugin_vm_id: bool = True
+    """``plugin_vm_id`` is answered (WasmX: not implemented, not found)."""
+    effective_context: bool = True
+    """``proxy_set_effective_context`` chooses the context later host calls act on, and a
+    callout's answer is reported to the plugin's root context (Envoy). False: it answers OK and
+    does nothing; host calls act on the context whose callback runs, a callout's answer on the
+    context that made the call (WasmX)."""
+    root_stream_calls_crash: bool = False
+    """A root context's callback (on_tick, the answer to its own callout) that reads or resumes
+    a request crashes the worker: the proxy looks for the request of a context that has none
+    (WasmX; setting a header in on_tick traps instead)."""
 
 
 ENVOY = HostProfile("envoy", "Envoy")
@@ -104,6 +118,8 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
         foreign_functions=frozenset(foreign_functions), requires_exports=True,
+        plugin_root_id="0", plugin_vm_id=False, effective_context=False,
+        root_stream_calls_crash=True,
     )
 
 
