@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,17 @@ def test_init_creates_a_project_that_builds(
     assert main(["init", str(project)]) == 0
     assert (project / "filter.py").is_file()
     assert main(["build", str(project / "filter.py"), "-o", str(tmp_path / "f.wasm")]) == 0
+
+
+def test_init_declares_the_filters_dependencies_in_pyproject(tmp_path: Path) -> None:
+    project = tmp_path / "my_filter"
+    assert main(["init", str(project)]) == 0
+    declared = tomllib.loads((project / "pyproject.toml").read_text())
+    assert declared["project"]["name"] == "my-filter"
+    assert declared["project"]["dependencies"] == []
+    assert declared["project"]["optional-dependencies"]["dev"] == [
+        f"pywasm-filter[envoy]>={metadata.version('pywasm-filter')}", "pytest>=8"]
+    assert "pip install -e '.[dev]'" in (project / "README.md").read_text()
 
 
 def test_init_refuses_a_non_empty_directory(

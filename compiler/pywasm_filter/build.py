@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from proxywasm._bootstrap import MARKER as BUILD_ERROR_MARKER
+from proxywasm._bootstrap import NOTE_MARKER as BUILD_NOTE_MARKER
 
-from . import bundle, bytecode, linking, runtime_modules, stdlib_closure, toolchain
+from . import bundle, bytecode, linking, packages, runtime_modules, stdlib_closure, toolchain
 from .abi import Host
 from .errors import FilterSourceError, PywasmFilterError
 from .progress import step
@@ -35,7 +36,8 @@ DEFAULT_CALLBACK_BUDGET = 10_000_000
 # How to fix each kind of failure the bootstrap reports.
 _FIXES = {
     "syntax": "fix the Python syntax at this line",
-    "import": "import only the standard library, proxywasm and files beside the filter",
+    "import": "import the standard library, proxywasm, files beside the filter, or pure-Python "
+              "packages installed where pywasm-filter runs (or in a --path directory)",
     "no_context": "call proxywasm.set_root_context(...) or "
                   "proxywasm.set_http_context(...) at module level",
     "missing_name": "check the name, or import it from the module that defines it",
@@ -58,6 +60,10 @@ class BuildResult:
     seconds: float
     plan: linking.Plan
     """The target hosts, the host functions linked and why the others are not."""
+    packages: tuple[str, ...] = ()
+    """The third-party packages bundled, e.g. ``jwt (PyJWT 2.15.1)``."""
+    notes: tuple[str, ...] = ()
+    """What the user should know about the bundled packages (``proxywasm._packages``)."""
 
 
 def _sdk_root() -> Path:
@@ -77,16 +83,19 @@ def _stage_sdk(destination: Path) -> None:
 
 
 def _init_spec(source: bundle.FilterSource, imports: list[str], plan: linking.Plan,
-               bytecode: bool, callback_budget: int) -> bytes:
+               bytecode: bool, callback_budget: int, roots: Sequence[Path],
+               third_party: Sequence[str]) -> bytes:
     lines = [
         f"budget={callback_budget}",
         *([f"pycache={GUEST_BYTECODE}"] if bytecode else []),
         f"path={source.search_root}",
         f"path={GUEST_SDK}",
         f"path={GUEST_STDLIB}",
+        *(f"path={root}" for root in roots),
         f"main={source.module}",
         f"user_root={source.user_root}",
         *(f"import={name}" for name in imports),
+        *(f"package={name}" for name in third_party),
         *plan.spec_lines(),
     ]
     return "\n".join(lines).encode()
@@ -124,6 +133,18 @@ def _build_failure(error: SnapshotError, source: bundle.FilterSource,
     )
 
 
+def _notes(output: str) -> tuple[str, ...]:
+    """The build-time interpreter's notes on third-party modules it kept as placeholders."""
+    notes = []
+    for line in output.splitlines():
+        if line.startswith(BUILD_NOTE_MARKER):
+            note = json.loads(line[len(BUILD_NOTE_MARKER):])
+            notes.append(f"{note['file']}:{note['line']}: note: {note['module']} is bundled as "
+                         f"a placeholder whose names raise ImportError when used: "
+                         f"{note['reason']}")
+    return tuple(notes)
+
+
 def _write_atomically(output: Path, module: bytes) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.")
@@ -137,12 +158,14 @@ def _write_atomically(output: Path, module: bytes) -> None:
 
 
 def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
-          callback_budget: int = DEFAULT_CALLBACK_BUDGET) -> BuildResult:
+          callback_budget: int = DEFAULT_CALLBACK_BUDGET,
+          paths: Sequence[Path] = ()) -> BuildResult:
     """Build `filter_path` into the module `output`; nothing is written if any step fails.
 
     ``hosts`` are the proxies the module must run in (a host that cannot run the filter is a
     HostTargetError naming the file and line); by default, every host that can run it.
     ``callback_budget`` bounds the loop iterations and calls of one callback (0: no bound).
+    Third-party packages come from ``paths`` (``--path``), then this interpreter's sys.path.
     """
     if callback_budget < 0:
         raise PywasmFilterError(
@@ -151,33 +174,44 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
     started = time.monotonic()
     source = bundle.locate(filter_path)
     cpython = toolchain.ensure_cpython()
-    sites = bundle.import_sites(source, cpython.stdlib)
+    found = packages.Packages.from_environment(paths, own=source.search_root)
+    sites = bundle.import_sites(source, cpython.stdlib, found)
+    third_party = found.check(sites, cpython.stdlib)
+    roots = found.roots
     plan = linking.plan(filter_path, hosts)
     # The SDK's own lazy imports of what the filter reaches (get_current_time's datetime) are
     # imported at build time too: a built module cannot import a module later.
     imports = [*sites, *sorted(plan.imports - sites.keys())]
     optional = stdlib_closure.optional_modules(
-        [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root()])
+        [*imports, bundle.SDK_PACKAGE], [cpython.stdlib, _sdk_root(), *roots])
     base = toolchain.ensure_runtime_base(optional)
     stdlib_bytecode = bytecode.ensure_stdlib(cpython, GUEST_STDLIB)
     with (tempfile.TemporaryDirectory() as sdk_dir, tempfile.TemporaryDirectory() as sdk_code,
+          tempfile.TemporaryDirectory() as scratch,
           step(f"pre-initializing {source.path.name}")):
         _stage_sdk(Path(sdk_dir))
         preopens = [
             (cpython.stdlib, GUEST_STDLIB),
             (Path(sdk_dir), GUEST_SDK),
             (source.search_root, str(source.search_root)),
+            *((root, str(root)) for root in roots),
         ]
         if stdlib_bytecode is not None:
             bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
+            for top in third_party:
+                package = found.find(top)
+                if package is not None and package.file is not None:
+                    bytecode.compile_package(package.file, Path(sdk_code))
             preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
             spec = _init_spec(source, imports, plan, stdlib_bytecode is not None,
-                              callback_budget)
+                              callback_budget, roots, third_party)
             cap = recursion.cached_cap(base, spec, preopens)
-            module = snapshot(base.read_bytes(), spec, preopens, log=None, recursion_cap=cap)
+            log = Path(scratch) / "build.log"
+            module = snapshot(base.read_bytes(), spec, preopens, log=log, recursion_cap=cap)
         except SnapshotError as error:
             raise _build_failure(error, source, sites) from None
+        notes = _notes(log.read_text(errors="replace"))
     with step("removing build-time-only code"):
         module = shrink(module, plan.stubs())
     verify(module, plan.targets)
@@ -189,4 +223,6 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
         data_bytes=binary.data_size(module),
         seconds=time.monotonic() - started,
         plan=plan,
+        packages=tuple(found.labels(third_party)),
+        notes=notes,
     )

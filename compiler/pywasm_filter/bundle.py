@@ -1,4 +1,5 @@
-"""What goes into a module: the filter's own files, the SDK, and the stdlib modules they import.
+"""What goes into a module: the filter's own files, the SDK, and the stdlib modules and
+third-party packages (``packages``) they import.
 
 Imports are checked on the host before the interpreter runs, so a missing module or a C
 extension the runtime lacks is reported at the import statement's file and line. Every module
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import runtime_modules
+from . import packages, runtime_modules, stdlib_closure
 from .errors import FilterSourceError
 
 SDK_PACKAGE = "proxywasm"
@@ -61,6 +62,7 @@ def locate(path: Path) -> FilterSource:
 class _Scan:
     source: FilterSource
     stdlib: Path
+    found: packages.Packages
     seen_files: set[Path] = field(default_factory=set)
     sites: dict[str, tuple[Path, int]] = field(default_factory=dict)
 
@@ -79,7 +81,7 @@ def _guarded(tree: ast.Module) -> set[int]:
     for node in ast.walk(tree):
         inner: list[ast.stmt] = []
         if isinstance(node, ast.Try) and any(
-            _names_import_error(handler.type) for handler in node.handlers
+            stdlib_closure.names_import_error(handler.type) for handler in node.handlers
         ):
             inner = node.body
         elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
@@ -87,13 +89,6 @@ def _guarded(tree: ast.Module) -> set[int]:
         for statement in inner:
             guarded.update(id(child) for child in ast.walk(statement))
     return guarded
-
-
-def _names_import_error(handler: ast.expr | None) -> bool:
-    if handler is None:
-        return True
-    text = ast.unparse(handler)
-    return "ImportError" in text or "ModuleNotFoundError" in text or text == "Exception"
 
 
 def _imports(file: Path, tree: ast.Module, package: str | None) -> Iterator[tuple[str, int]]:
@@ -128,10 +123,6 @@ def _user_file(scan: _Scan, name: str) -> Path | None:
     return None
 
 
-def _in_stdlib(stdlib: Path, top: str) -> bool:
-    return (stdlib / f"{top}.py").is_file() or (stdlib / top / "__init__.py").is_file()
-
-
 def _check_module(scan: _Scan, file: Path, line: int, name: str) -> None:
     parts = name.split(".")
     top = parts[0]
@@ -141,15 +132,12 @@ def _check_module(scan: _Scan, file: Path, line: int, name: str) -> None:
                                 "import it only from your tests")
     if top == SDK_PACKAGE or top in runtime_modules.builtin_module_names():
         return
-    if _in_stdlib(scan.stdlib, top) or _user_file(scan, top) is not None:
+    if stdlib_closure.in_stdlib(scan.stdlib, top) or _user_file(scan, top) is not None:
         return
     if top in sys.stdlib_module_names:
         raise FilterSourceError(file, line, *runtime_modules.lacking(top, top))
-    raise FilterSourceError(
-        file, line, f"module '{top}' was not found",
-        "a module bundles only its own directory, the proxywasm SDK and the standard library: "
-        f"put '{top}' (pure Python) beside the filter",
-    )
+    if scan.found.find(top) is None:
+        raise FilterSourceError(file, line, *packages.not_installed(top))
 
 
 def _visit(scan: _Scan, file: Path, module: str) -> None:
@@ -168,15 +156,18 @@ def _visit(scan: _Scan, file: Path, module: str) -> None:
                 _visit(scan, user_file, prefix)
 
 
-def scan_imports(source: FilterSource, stdlib: Path) -> list[str]:
+def scan_imports(source: FilterSource, stdlib: Path,
+                 found: packages.Packages | None = None) -> list[str]:
     """Check every import of the filter's own files and list the modules they name."""
-    return list(import_sites(source, stdlib))
+    return list(import_sites(source, stdlib, found))
 
 
-def import_sites(source: FilterSource, stdlib: Path) -> dict[str, tuple[Path, int]]:
+def import_sites(source: FilterSource, stdlib: Path,
+                 found: packages.Packages | None = None) -> dict[str, tuple[Path, int]]:
     """Check every import of the filter's own files: each module they name, in order, with
-    the file and line of its first import."""
-    scan = _Scan(source, stdlib)
+    the file and line of its first import. Third-party modules are looked up in ``found``
+    (default: the running interpreter's environment)."""
+    scan = _Scan(source, stdlib, found or packages.Packages.from_environment())
     main = source.path / "__init__.py" if source.is_package else source.path
     _visit(scan, main, source.module)
     if source.is_package:

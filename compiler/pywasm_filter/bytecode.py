@@ -44,8 +44,9 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
     return tree
 
 
-def compile_file(source: Path, guest: str, prefix: Path) -> bool:
-    """Compile `source`, seen by the guest as `guest`, under the pycache `prefix` directory.
+def compile_file(source: Path, guest: str, prefix: Path, docstrings: bool = False) -> bool:
+    """Compile `source`, seen by the guest as `guest`, under the pycache `prefix` directory
+    (without docstrings unless `docstrings`).
 
     Returns False for a file that is not valid 3.11 source (the stdlib's test data).
     """
@@ -54,7 +55,8 @@ def compile_file(source: Path, guest: str, prefix: Path) -> bool:
         tree = ast.parse(data, guest)
     except (SyntaxError, ValueError):
         return False
-    code = compile(_without_docstrings(tree), guest, "exec", dont_inherit=True)
+    code = compile(tree if docstrings else _without_docstrings(tree), guest, "exec",
+                   dont_inherit=True)
     output = prefix / guest.lstrip("/")
     output = output.with_name(f"{source.stem}.{sys.implementation.cache_tag}.pyc")
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -63,10 +65,20 @@ def compile_file(source: Path, guest: str, prefix: Path) -> bool:
     return True
 
 
-def compile_tree(root: Path, guest_root: str, prefix: Path) -> None:
+def compile_tree(root: Path, guest_root: str, prefix: Path, docstrings: bool = False) -> None:
     """Compile every .py file under `root` (the guest's `guest_root`) under `prefix`."""
     for source in sorted(root.rglob("*.py")):
-        compile_file(source, f"{guest_root}/{source.relative_to(root).as_posix()}", prefix)
+        compile_file(source, f"{guest_root}/{source.relative_to(root).as_posix()}", prefix,
+                     docstrings)
+
+
+def compile_package(code: Path, prefix: Path) -> None:
+    """Compile a third-party package (its __init__.py's directory) or module file under
+    `prefix`, at its own path; docstrings stay, as some packages read them at run time."""
+    if code.name == "__init__.py":
+        compile_tree(code.parent, str(code.parent), prefix, docstrings=True)
+    elif code.suffix == ".py":
+        compile_file(code, str(code), prefix, docstrings=True)
 
 
 def ensure_stdlib(cpython: CPython, guest_stdlib: str) -> Path | None:

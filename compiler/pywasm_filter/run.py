@@ -8,6 +8,7 @@ each phase's action, header changes, local responses, callouts and the filter's 
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -154,18 +155,25 @@ def header_diff(before: Pairs, after: Pairs) -> list[str]:
 
 
 @contextmanager
-def _module(filter_path: Path, engine: str | None) -> Iterator[tuple[Path, str]]:
-    """The path and engine to run: a .wasm as is, a .py from source or freshly built."""
+def _module(filter_path: Path, engine: str | None,
+            import_paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
+    """The path and engine to run: a .wasm as is, a .py from source (with ``import_paths``
+    first on sys.path, where the build would look for packages) or freshly built."""
     if filter_path.suffix == ".wasm":
         if engine == "source":
             raise PywasmFilterError(f"{filter_path}: error: a .wasm runs only in the wasm engine")
         yield filter_path, "wasm"
         return
     if engine != "wasm":
-        yield filter_path, "source"
+        added = [str(path.resolve()) for path in import_paths]
+        sys.path[:0] = added
+        try:
+            yield filter_path, "source"
+        finally:
+            del sys.path[:len(added)]
         return
     with tempfile.TemporaryDirectory(prefix="pywasm-run-") as workdir:
-        yield build(filter_path, Path(workdir) / "filter.wasm").output, "wasm"
+        yield build(filter_path, Path(workdir) / "filter.wasm", paths=import_paths).output, "wasm"
 
 
 def _open_host(path: Path, engine: str, scenario: Scenario) -> Host:
@@ -255,9 +263,11 @@ def _drive(host: Host, stream: HttpStream, scenario: Scenario, show: Print) -> N
     stream.complete()
 
 
-def run(filter_path: Path, scenario: Scenario, engine: str | None, show: Print) -> int:
-    """Drive the scenario through the filter, printing what happened; 1 if it failed."""
-    with _module(filter_path, engine) as (path, chosen):
+def run(filter_path: Path, scenario: Scenario, engine: str | None, show: Print,
+        import_paths: Sequence[Path] = ()) -> int:
+    """Drive the scenario through the filter, printing what happened; 1 if it failed.
+    ``import_paths`` are more directories holding its packages (``build --path``)."""
+    with _module(filter_path, engine, import_paths) as (path, chosen):
         host = _open_host(path, chosen, scenario)
         show(f"filter {filter_path} ({chosen} engine)")
         status = 0

@@ -2,11 +2,13 @@
 
 A template is a directory under templates/init/; files in templates/init/_shared/ go into every
 project unless the template has its own file of the same name. Every project gets a filter, an
-envoy.yaml that runs it, tests that build it and run it in a real Envoy, and a README.
+envoy.yaml that runs it, tests that build it and run it in a real Envoy, a README, and a
+pyproject.toml declaring the filter's dependencies (which `build` bundles from the venv).
 """
 
 from __future__ import annotations
 
+from importlib import metadata
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
@@ -61,6 +63,7 @@ def create(directory: Path, template: str) -> list[Path]:
     for relative, source in sorted(sources.items()):
         target = directory.joinpath(*relative.parts).with_name(relative.name.removesuffix(".j2"))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(environment.get_template(source).render(name=name, template=template))
+        target.write_text(environment.get_template(source).render(
+            name=name, template=template, pywasm_filter_version=metadata.version("pywasm-filter")))
         written.append(target)
     return written

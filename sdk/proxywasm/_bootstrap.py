@@ -19,9 +19,12 @@ if TYPE_CHECKING:
     from types import ModuleType, TracebackType
     from typing import NoReturn
 
+    from ._packages import Placeholders
+
     Report = dict[str, str | int | None]
 
 MARKER = "PYWASM-BUILD-ERROR "
+NOTE_MARKER = "PYWASM-BUILD-NOTE "
 _AT_BUILD_TIME = (
     "the filter's module-level code runs at build time, when no proxy is attached; "
     "make host calls from on_vm_start, on_configure or another callback"
@@ -52,11 +55,13 @@ def initialize(spec: str) -> None:
 
     ``spec`` has one ``key=value`` per line: ``main=<module>``, then optional ``import=<module>``,
     ``user_root=<dir>`` (the directory of the user's files), ``quirk=<name>`` (a behaviour of a
-    target host) and ``unavailable=<host function>:<reason>`` (one the build does not link);
-    other keys are ignored.
+    target host), ``unavailable=<host function>:<reason>`` (one the build does not link) and
+    ``package=<name>`` (a third-party package the filter imports, see ``_packages``); other
+    keys are ignored.
     """
     main = ""
     imports: list[str] = []
+    packages: set[str] = set()
     user_root = ""
     quirks: set[str] = set()
     unavailable: dict[str, str] = {}
@@ -73,10 +78,13 @@ def initialize(spec: str) -> None:
         elif key == "unavailable":
             function, _, reason = value.partition(":")
             unavailable[function] = reason
+        elif key == "package":
+            packages.add(value)
     _targets.configure(frozenset(quirks), unavailable)
     host = _host.bound_module()
     _host.bind(None, _AT_BUILD_TIME)
     importing = main
+    placeholders = _placeholders(packages, [main, *imports])
     try:
         if not main:
             raise ValueError("the build spec names no main module (a main=<module> line)")
@@ -89,6 +97,10 @@ def initialize(spec: str) -> None:
         _fail(report, exc)
     finally:
         _host.bind(host)
+        if placeholders is not None:
+            sys.meta_path.remove(placeholders)
+    for note in placeholders.notes if placeholders is not None else ():
+        sys.stderr.write(NOTE_MARKER + _json(note) + "\n")
     if not _contexts.registered():
         file = getattr(module, "__file__", None) or main
         message = (
@@ -101,6 +113,22 @@ def initialize(spec: str) -> None:
     sys.meta_path.append(NotBundledFinder())
     gc.collect()
     gc.freeze()
+
+
+def _placeholders(packages: set[str], direct: list[str]) -> Placeholders | None:
+    """For a filter importing third-party packages: the importer skips C extensions, and the
+    packages' modules the filter does not import may become placeholders (``_packages``)."""
+    if not packages:
+        return None
+    from . import _packages
+
+    _packages.skip_c_extensions()
+    imported = {".".join(name.split(".")[:depth])
+                for name in direct for depth in range(1, name.count(".") + 2)}
+    placeholders = _packages.Placeholders(frozenset(packages), frozenset(imported),
+                                          _stdlib_importer)
+    sys.meta_path.insert(0, placeholders)
+    return placeholders
 
 
 def _import(name: str) -> ModuleType:

@@ -8,6 +8,7 @@ the library holds none. `pywasm_filter.cli` assembles the modules and maps error
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Protocol, TypeAlias
 
 # What `ArgumentParser.add_subparsers` returns (not subscriptable at run time, hence the string).
@@ -24,3 +25,13 @@ class Command(Protocol):
     def handle(self, args: argparse.Namespace) -> None:
         """Run the command; raise PywasmFilterError with the user's fix when it fails."""
         ...
+
+
+def add_import_path_option(parser: argparse.ArgumentParser, *flags: str) -> None:
+    """The option of every command that builds: more directories holding the filter's
+    third-party packages (``packages.Packages.from_environment``), as ``import_paths``."""
+    parser.add_argument(*flags, dest="import_paths", action="append", type=Path, default=[],
+                        metavar="DIR",
+                        help="look for the filter's third-party packages in DIR first "
+                             "(repeatable), then where this Python finds them (its "
+                             "site-packages, PYTHONPATH)")

@@ -8,11 +8,12 @@ from pathlib import Path
 from .. import abi, linking, size_report
 from ..build import DEFAULT_CALLBACK_BUDGET, BuildResult, build
 from ..errors import PywasmFilterError
-from . import Subcommands
+from . import Subcommands, add_import_path_option
 
 
 def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
-    """`build FILTER [-o OUT] [--report] [--hosts H] [--size-report] [--callback-budget N]`."""
+    """`build FILTER [-o OUT] [--report] [--hosts H] [--size-report] [--callback-budget N]
+    [--path DIR]`."""
     parser = commands.add_parser("build", help="compile a Python filter to a .wasm module")
     parser.add_argument("filter", type=Path, help="the filter .py file or package directory")
     parser.add_argument("-o", "--output", type=Path, help="output .wasm (default: ./NAME.wasm)")
@@ -30,6 +31,7 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
                         help="loop iterations and Python calls one callback may run before it "
                              "raises proxywasm.CallbackTimeout "
                              f"(default {DEFAULT_CALLBACK_BUDGET:,}; 0: no limit)")
+    add_import_path_option(parser, "--path", "--import-path")
     return parser
 
 
@@ -40,10 +42,10 @@ def handle(args: argparse.Namespace) -> None:
     except ValueError as error:
         raise PywasmFilterError(f"--hosts: {error}") from None
     result = build(args.filter, args.output or default_output(args.filter), hosts,
-                   callback_budget=args.callback_budget)
+                   callback_budget=args.callback_budget, paths=args.import_paths)
     report(result)
     if args.size_report:
-        print(size_report.report(args.filter, result))
+        print(size_report.report(args.filter, result, args.import_paths))
     print(linking.report(result.plan) if args.report else linking.summary(result.plan))
 
 
@@ -59,6 +61,10 @@ def report(result: BuildResult) -> None:
         f"wrote {result.output} ({_size(result.file_bytes)}: code {_size(result.code_bytes)}, "
         f"data {_size(result.data_bytes)}) in {result.seconds:.1f} s"
     )
+    if result.packages:
+        print("packages: " + ", ".join(result.packages))
+    for note in result.notes:
+        print(note)
 
 
 def _size(count: int) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import run
 from ..errors import PywasmFilterError
-from . import Subcommands
+from . import Subcommands, add_import_path_option
 
 
 def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
@@ -30,6 +30,7 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
     parser.add_argument("--response-header", action="append", default=[],
                         metavar="NAME:VALUE", help="an upstream response header (repeatable)")
     parser.add_argument("--response-body", help="the upstream's response body")
+    add_import_path_option(parser, "--import-path")
     return parser
 
 
@@ -42,7 +43,8 @@ def handle(args: argparse.Namespace) -> None:
         vm_configuration=_file_or_text(args.vm_config), response_status=args.status,
         response_headers=[_pair(text, "--response-header") for text in args.response_header],
         response_body=_encoded(args.response_body))
-    if run.run(args.filter, run.scenario_from(args.input, overrides), args.engine, print):
+    if run.run(args.filter, run.scenario_from(args.input, overrides), args.engine, print,
+               args.import_paths):
         raise PywasmFilterError(f"{args.filter}: the filter failed or refused to start; "
                                 "its log is above")
 

@@ -32,7 +32,7 @@ from ..envoy import (
     check_port_free,
 )
 from ..errors import PywasmFilterError
-from . import Subcommands
+from . import Subcommands, add_import_path_option
 from .build import default_output, report
 
 # Envoy's line for a proxy_log call: "[time][thread][level][wasm] [source] wasm log NAME VM: text".
@@ -57,6 +57,7 @@ def add_parser(commands: Subcommands) -> argparse.ArgumentParser:
                         choices=FAILURE_POLICIES,
                         help="what Envoy does after a Wasm trap (default "
                              f"{DEFAULT_FAILURE_POLICY}: a new VM serves the next request)")
+    add_import_path_option(parser, "--path", "--import-path")
     return parser
 
 
@@ -72,7 +73,7 @@ def handle(args: argparse.Namespace) -> None:
             if args.watch:
                 _serve_watching(args, workdir)
                 return
-            module = _module_for(args.filter, workdir)
+            module = _module_for(args.filter, workdir, args.import_paths)
             with Envoy(_serve_config(args, module, args.port), workdir) as envoy:
                 _announce(envoy, module)
                 if args.request is not None:
@@ -89,11 +90,11 @@ def handle(args: argparse.Namespace) -> None:
             return
 
 
-def _module_for(path: Path, workdir: Path) -> Path:
+def _module_for(path: Path, workdir: Path, import_paths: list[Path]) -> Path:
     """A .wasm to serve: the given module, or one built from the given source."""
     if path.suffix == ".wasm":
         return path.resolve()
-    result = build(path, workdir / default_output(path))
+    result = build(path, workdir / default_output(path), paths=import_paths)
     report(result)
     return result.output
 
@@ -170,7 +171,7 @@ def _rebuild_and_restart(args: argparse.Namespace, envoy: Envoy | None, run_dir:
                          port: int) -> tuple[Envoy | None, int]:
     """The Envoy serving now (a new one if the build succeeded) and its listener port."""
     try:
-        module = _module_for(args.filter, run_dir)
+        module = _module_for(args.filter, run_dir, args.import_paths)
     except PywasmFilterError as error:
         print(error, file=sys.stderr, flush=True)
         if envoy is not None:
