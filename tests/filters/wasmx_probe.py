@@ -2,10 +2,12 @@
 
 It uses nothing WasmX lacks, so its default build loads in both profiles
 (``wasmx_envoy_only`` is the Envoy-only counterpart). A plugin configuration of ``fail``
-makes on_configure refuse.
+makes on_configure refuse; ``tick twice`` sets a tick period twice.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import proxywasm
 from proxywasm import Action, HttpContext, MetricType, RootContext, hostcalls
@@ -18,6 +20,9 @@ class ProbeRoot(RootContext):
         configuration = self.get_plugin_configuration() or b""
         if configuration == b"queue":
             self.register_shared_queue("jobs")
+        if configuration == b"tick twice":
+            self.set_tick_period(timedelta(seconds=1))
+            self.set_tick_period(timedelta(seconds=2))
         return configuration != b"fail"
 
     def create_http_context(self, context_id: int) -> HttpContext:
@@ -39,13 +44,18 @@ class Probe(HttpContext):
                 value = self.get_property([name])
                 self.set_http_request_header(f"x-{name}",
                                              "absent" if value is None else value.decode())
+        if self.path == "/tick":
+            hostcalls.set_tick_period(timedelta(seconds=1))
         if self.path == "/local":
             self.send_http_response(403, body=b"denied")
             return Action.PAUSE
         if self.path == "/gauge":
             hostcalls.increment_metric(hostcalls.define_metric(MetricType.GAUGE, "level"), 1)
         if self.path == "/counter":
-            hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 1)
+            hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"),
+                                       int(self.get_http_request_header("x-delta") or "1"))
+        if self.path == "/record-counter":
+            hostcalls.record_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 5)
         if self.path == "/shared":
             self.set_shared_data(self.get_http_request_header("x-key") or "seen", b"yes")
         if self.path == "/callout":

@@ -149,6 +149,11 @@ class RootSemantics:
         plugin = self.plugins.get(self.root_of(self.current_context))
         if plugin is None:
             raise HostStatusError(Status.BAD_ARGUMENT, "no plugin context is current")
+        if self.profile.tick_period_once:
+            if self.current_context not in self.plugins:
+                raise self.trap("can only set tick_period in root context")
+            if period and plugin.tick_period_ms:
+                raise self.trap("tick_period already set")
         plugin.tick_period_ms = period
         plugin.next_tick_ns = self.time_ns + period * 1_000_000
 
@@ -267,10 +272,13 @@ class RootSemantics:
         return metric
 
     def record_metric(self, metric_id: int, value: int) -> None:
-        """proxy_record_metric as Envoy does it: set a gauge, sample a histogram, add ``value``
-        to a counter."""
+        """proxy_record_metric: set a gauge, sample a histogram, add ``value`` to a counter
+        (Envoy; WasmX traps on a counter)."""
         metric = self._metric(metric_id)
         value = _as_i64(value)
+        if self.profile.counters_only_increment and metric.metric_type == MetricType.COUNTER:
+            raise self.trap(f'host trap (internal error): could not record value in metric id '
+                            f'"{metric_id}": metric is a counter')
         if metric.metric_type == MetricType.HISTOGRAM:
             metric.samples.append(value)
         elif metric.metric_type == MetricType.COUNTER:
@@ -279,14 +287,15 @@ class RootSemantics:
             metric.value = value
 
     def increment_metric(self, metric_id: int, delta: int) -> None:
-        """proxy_increment_metric: counters only go up (Envoy refuses 0 too); histograms cannot
-        be incremented."""
+        """proxy_increment_metric: Envoy's counters only go up (0 is refused too) and its
+        histograms cannot be incremented; WasmX adds any delta to a counter, traps on others."""
         metric = self._metric(metric_id)
         delta = _as_i64(delta)
-        if self.profile.counters_only_increment and metric.metric_type != MetricType.COUNTER:
-            raise self.trap(f"host trap (internal error): could not increment metric id "
-                            f"{metric_id}: metric not a counter")
-        if metric.metric_type == MetricType.HISTOGRAM or (
+        if self.profile.counters_only_increment:
+            if metric.metric_type != MetricType.COUNTER:
+                raise self.trap(f'host trap (internal error): could not increment metric id '
+                                f'"{metric_id}": metric not a counter')
+        elif metric.metric_type == MetricType.HISTOGRAM or (
             metric.metric_type == MetricType.COUNTER and delta <= 0
         ):
             raise HostStatusError(Status.BAD_ARGUMENT, f"cannot add {delta} to {metric.name}")

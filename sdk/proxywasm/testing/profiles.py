@@ -51,7 +51,8 @@ class HostProfile:
     string_properties: bool = False
     """Properties are answered as text (nginx), not Envoy's binary integers."""
     counters_only_increment: bool = False
-    """``proxy_increment_metric`` on a gauge or histogram traps (WasmX) instead of adding."""
+    """WasmX's metric rules: ``proxy_increment_metric`` adds any delta to a counter and traps
+    on a gauge or histogram, ``proxy_record_metric`` traps on a counter (Envoy adds to it)."""
     callout_host_port: bool = False
     """An HTTP call's upstream is host[:port] (port 80 by default) that must resolve (nginx),
     not a cluster name."""
@@ -80,6 +81,9 @@ class HostProfile:
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
+    tick_period_once: bool = False
+    """``proxy_set_tick_period_milliseconds`` traps outside a root context and while a period
+    is set (only 0, which stops the timer, may follow one): WasmX."""
     plugin_root_id: str | None = None
     """The proxy's ``plugin_root_id``; None: the plugin's configured root id (Envoy). WasmX
     answers a context number: ``0`` (its own tests read digits, ``0`` in on_tick)."""
@@ -118,7 +122,7 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
         foreign_functions=frozenset(foreign_functions), requires_exports=True,
-        plugin_root_id="0", plugin_vm_id=False, effective_context=False,
+        tick_period_once=True, plugin_root_id="0", plugin_vm_id=False, effective_context=False,
         root_stream_calls_crash=True,
     )
 
