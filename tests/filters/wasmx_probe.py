@@ -65,6 +65,9 @@ class Probe(HttpContext):
         return Action.CONTINUE
 
     def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+        if self.path == "/late-callout":
+            self.dispatch_http_call("127.0.0.1:8000", [(":method", "GET"), (":path", "/"),
+                                                       (":authority", "a")])
         code = self.get_property(["response", "code"]) or b""
         self.set_http_response_header("x-code", code.hex())
         return Action.CONTINUE

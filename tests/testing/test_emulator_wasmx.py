@@ -245,6 +245,13 @@ def test_a_host_port_callout_is_made_as_given(proxywasm_host: HostFactory) -> No
     assert [call.upstream for call in host.http_calls] == ["127.0.0.1:9000"]
 
 
+def test_a_callout_from_the_response_traps(proxywasm_host: HostFactory) -> None:
+    stream = _probe(proxywasm_host).new_http_stream()
+    stream.send_request_headers({":path": "/late-callout"})
+    with pytest.raises(FilterError, match="can only send HTTP dispatch during "):
+        stream.send_response_headers({":status": "200"})
+
+
 def test_shared_data_traps_without_shm_kv(proxywasm_host: HostFactory) -> None:
     stream = _probe(proxywasm_host).new_http_stream()
     with pytest.raises(FilterError, match=r"shm_kv \* 1m;"):

@@ -81,6 +81,9 @@ class HostProfile:
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
+    dispatch_callbacks: frozenset[str] | None = None
+    """The callbacks (exports) that may dispatch an HTTP call; elsewhere it traps (WasmX).
+    None: any."""
     tick_period_once: bool = False
     """``proxy_set_tick_period_milliseconds`` traps outside a root context and while a period
     is set (only 0, which stops the timer, may follow one): WasmX."""
@@ -101,6 +104,10 @@ class HostProfile:
 
 
 ENVOY = HostProfile("envoy", "Envoy")
+_WASMX_DISPATCH_CALLBACKS = frozenset({
+    "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_tick",
+    "proxy_on_http_call_response", "proxy_on_foreign_function",
+})
 _LOCAL_NAMES = frozenset({"localhost"})
 
 
@@ -122,7 +129,8 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
         foreign_functions=frozenset(foreign_functions), requires_exports=True,
-        tick_period_once=True, plugin_root_id="0", plugin_vm_id=False, effective_context=False,
+        dispatch_callbacks=_WASMX_DISPATCH_CALLBACKS, tick_period_once=True,
+        plugin_root_id="0", plugin_vm_id=False, effective_context=False,
         root_stream_calls_crash=True,
     )
 
