@@ -113,11 +113,13 @@ def parse(text: str) -> Directive:
 
 
 def without_wasmx(text: str) -> str:
-    """Debian's nginx has no WasmX: strip wasm {} and resolver_add, and turn `proxy_wasm NAME
-    CONFIG` into `add_header NAME CONFIG` (the same tokens; `''` for a filter without a
-    config), so plain nginx checks the rest and echoes each configuration as it read it."""
+    """Debian's nginx has no WasmX: strip wasm {}, resolver_add and wasm_response_body_buffers,
+    and turn `proxy_wasm NAME CONFIG` into `add_header NAME CONFIG` (the same tokens; `''` for
+    a filter without a config), so plain nginx checks the rest and echoes each configuration
+    as it read it."""
     assert _WASM_BLOCK.search(text), "no top-level wasm {} block"
     plain = _WASM_BLOCK.sub("", text).replace("resolver_add ", "# resolver_add ")
+    plain = plain.replace("wasm_response_body_buffers ", "# wasm_response_body_buffers ")
     plain = _BARE_FILTER.sub(r"\1proxy_wasm \2 '';", plain)
     return plain.replace("proxy_wasm ", "add_header ")
 

@@ -232,6 +232,34 @@ def test_wasmx_callout_upstream_needs_an_address(
         Directive("resolver_add", ["127.0.0.1", "auth"])]
 
 
+@pytest.mark.parametrize(("example", "buffers"), [
+    ("pii_redaction/pii_redaction.py", ["4", "1m"]),
+    ("http_body/http_body.py", ["4", "1m"]),
+    ("http_body_chunk/http_body_chunk.py", None),
+    ("metrics/metrics.py", None),
+])
+def test_wasmx_buffers_response_bodies_a_filter_holds(
+    module: Path, capsys: pytest.CaptureFixture[str], example: str, buffers: list[str] | None
+) -> None:
+    """PAUSE in on_http_response_body needs room in WasmX; a filter that streams needs none."""
+    conf = parse(_wasmx(capsys, str(module), "--filter", str(EXAMPLES / example)))
+    found = _filter_location(conf).find("wasm_response_body_buffers")
+    assert found == ([] if buffers is None else [
+        Directive("wasm_response_body_buffers", buffers)])
+
+
+def test_wasmx_response_body_buffers_option(
+    module: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = str(EXAMPLES / "pii_redaction" / "pii_redaction.py")
+    conf = parse(_wasmx(capsys, str(module), "--filter", source,
+                        "--response-body-buffers", "8 2m"))
+    assert _filter_location(conf).one("wasm_response_body_buffers").args == ["8", "2m"]
+    assert main(["deploy", "wasmx", str(module), "--response-body-buffers", "lots"]) == 1
+    assert "response body buffers 'lots': write NUMBER SIZE, e.g. '4 1m'" in (
+        capsys.readouterr().err)
+
+
 def test_wasmx_refuses_tcp_filters(module: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = EXAMPLES / "tcp_filter" / "tcp_filter.py"
     assert main(["deploy", "wasmx", str(module), "--filter", str(source)]) == 1

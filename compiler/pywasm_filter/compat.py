@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import bundle
@@ -236,6 +236,9 @@ class Needs:
     queues: list[Use]
     callouts: list[Use]
     tcp: list[Use]
+    response_bodies: list[Use] = field(default_factory=list)
+    """Where the filter holds a response body (PAUSE in ``on_http_response_body``, or the
+    ``whole_http_response_body`` helper): WasmX must buffer it (wasm_response_body_buffers)."""
 
 
 def _constants(tree: ast.Module) -> dict[str, str]:
@@ -275,6 +278,16 @@ def _argument(call: ast.Call, index: int, keyword: str, constants: dict[str, str
     return None
 
 
+def _response_body_pauses(path: Path, tree: ast.Module) -> list[Use]:
+    """``Action.PAUSE`` inside an ``on_http_response_body`` method: the body is held."""
+    return [Use(path, node.lineno, None)
+            for method in ast.walk(tree)
+            if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef)
+            and method.name == "on_http_response_body"
+            for node in ast.walk(method)
+            if isinstance(node, ast.Attribute) and node.attr == "PAUSE"]
+
+
 def needs(filter_path: Path) -> Needs:
     """Scan the filter's source for shared data, queues (by name), HTTP callouts (by upstream)
     and TCP contexts: what a proxy configuration such as nginx's must set up for it."""
@@ -298,6 +311,10 @@ def needs(filter_path: Path) -> Needs:
                 found.callouts.append(Use(path, node.lineno, upstream))
             elif name == "set_stream_context":
                 found.tcp.append(Use(path, node.lineno, name))
-    for uses in (found.shared_data, found.queues, found.callouts, found.tcp):
+            elif name == "whole_http_response_body":
+                found.response_bodies.append(Use(path, node.lineno, None))
+        found.response_bodies += _response_body_pauses(path, tree)
+    for uses in (found.shared_data, found.queues, found.callouts, found.tcp,
+                 found.response_bodies):
         uses.sort(key=lambda use: (str(use.file), use.line))
     return found

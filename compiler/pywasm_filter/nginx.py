@@ -24,6 +24,9 @@ _BARE_TOKEN = re.compile(r"^[A-Za-z0-9_./*:-]+$")
 _SIZE = re.compile(r"^([0-9]+)([kKmM]?)$")
 _MIN_SHM_BYTES = 15 * 1024
 _UNITS = {"": 1, "k": 1024, "m": 1024 * 1024}
+_BUFFERS = re.compile(r"^[1-9][0-9]* [1-9][0-9]*[kKmM]?$")
+DEFAULT_RESPONSE_BODY_BUFFERS = "4 1m"
+"""What `deploy wasmx` gives a filter that holds response bodies: up to 4 MiB per response."""
 _INDENT = "    "
 
 
@@ -48,6 +51,9 @@ class WasmxOptions:
     callouts: Mapping[str, str] = field(default_factory=dict)
     """Upstream name -> the IP address WasmX should call it at (port 80 for a bare name)."""
     shm_size: str = "1m"
+    response_body_buffers: str = ""
+    """``NUMBER SIZE`` for wasm_response_body_buffers in the location ("": nginx's default,
+    4 buffers of 4096 bytes): the most of a response body WasmX holds while the filter pauses it."""
     notes: list[str] = field(default_factory=list)
     """Comments for the reader: what was found in the filter and why a line is there."""
 
@@ -107,6 +113,13 @@ def apply_needs(options: WasmxOptions, needs: compat.Needs) -> None:
     options.queues = queues
     for use in needs.callouts:
         _callout_need(options, use)
+    if needs.response_bodies:
+        options.response_body_buffers = (options.response_body_buffers
+                                         or DEFAULT_RESPONSE_BODY_BUFFERS)
+        options.notes.append(
+            f"{needs.response_bodies[0].where()} holds the response body: WasmX buffers at "
+            f"most wasm_response_body_buffers ({options.response_body_buffers}); a larger body "
+            "reaches the filter in parts it cannot hold (--response-body-buffers)")
 
 
 def _callout_need(options: WasmxOptions, use: compat.Use) -> None:
@@ -138,6 +151,9 @@ def _check(options: WasmxOptions) -> None:
                              f"address; write e.g. --callout {name}=127.0.0.1")
     if options.shared_data or options.queues:
         _check_size(options.shm_size)
+    if options.response_body_buffers and not _BUFFERS.match(options.response_body_buffers):
+        raise NginxError(f"response body buffers '{options.response_body_buffers}': write "
+                         "NUMBER SIZE, e.g. '4 1m' (four buffers of 1 MiB)")
     backend = options.port + 1 if options.upstream is None else options.upstream[1]
     for what, port in (("listener port", options.port), ("backend port", backend)):
         if not 1 <= port <= 65535:
@@ -162,7 +178,9 @@ def _location(options: WasmxOptions) -> list[str]:
         directive += f" {nginx_string(options.configuration)}"
     host, port = options.upstream or ("127.0.0.1", options.port + 1)
     host = f"[{host}]" if ":" in host else host
-    return ["location / {", f"{_INDENT}{directive};",
+    buffers = ([f"{_INDENT}wasm_response_body_buffers {options.response_body_buffers};"]
+               if options.response_body_buffers else [])
+    return ["location / {", f"{_INDENT}{directive};", *buffers,
             f"{_INDENT}proxy_pass http://{host}:{port};", "}"]
 
 

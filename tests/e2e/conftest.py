@@ -11,7 +11,13 @@ import grpc
 import pytest
 
 from pywasm_filter.envoy import Envoy, HttpBootstrap, Upstream, WasmFilter
-from tests.e2e.servers import BackendServer, TcpEcho, grpc_server, http_backend
+from tests.e2e.servers import (
+    BackendServer,
+    TcpEcho,
+    body_echo_backend,
+    grpc_server,
+    http_backend,
+)
 
 
 @pytest.fixture
@@ -70,3 +76,12 @@ def tcp_echo() -> Iterator[Upstream]:
     server = TcpEcho()
     yield Upstream("echo", server.port)
     server.close()
+
+
+@pytest.fixture(scope="module")
+def body_echo() -> Iterator[Upstream]:
+    """The body echo backend (answers with the request body) as the Envoy cluster
+    ``backend``, shared by a module's tests."""
+    server = body_echo_backend()
+    yield Upstream("backend", server.server_address[1])
+    server.shutdown()

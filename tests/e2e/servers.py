@@ -5,6 +5,7 @@ Each runs in background threads of the test process and listens on a port the ke
 
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import threading
@@ -125,3 +126,57 @@ def grpc_server() -> tuple[grpc.Server, int]:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     return server, port
+
+
+class _BodyEcho(BaseHTTPRequestHandler):
+    """Answers with the request body it received (``content-length`` or chunked), its
+    content type, and how it was framed: ``x-got-content-length`` (or ``none``) and
+    ``x-got-transfer-encoding``. ``/digest`` answers the body's length and SHA-256 instead."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        body = self._read_body()
+        answer = body
+        if self.path == "/digest":
+            answer = json.dumps({"length": len(body),
+                                 "sha256": hashlib.sha256(body).hexdigest()}).encode()
+        self.send_response(200)
+        self.send_header("content-type", self.headers.get("content-type") or "text/plain")
+        self.send_header("content-length", str(len(answer)))
+        self.send_header("x-got-content-length", self.headers.get("content-length") or "none")
+        self.send_header("x-got-transfer-encoding",
+                         self.headers.get("transfer-encoding") or "none")
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self) -> None:
+        self.do_POST()
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError:
+            pass  # Envoy reset the upstream request: the filter denied it mid-body
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("transfer-encoding") or ""):
+            body = bytearray()
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass  # trailers
+            return bytes(body)
+        return self.rfile.read(int(self.headers.get("content-length") or 0))
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def body_echo_backend() -> ThreadingHTTPServer:
+    """Start the body echo backend; the caller shuts it down."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BodyEcho)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

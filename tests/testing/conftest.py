@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 
 import pytest
 
@@ -21,3 +22,10 @@ def http_host(proxywasm_host: HostFactory) -> Host:
                           properties={"custom.value": "given"})
     assert host.start()
     return host
+
+
+def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
+    """``data`` cut at the offsets ``cuts`` (those outside it ignored): the chunks a test sends
+    one by one, at least one (empty for empty data)."""
+    bounds = [0, *sorted({cut for cut in cuts if 0 < cut < len(data)}), len(data)]
+    return [data[start:end] for start, end in itertools.pairwise(bounds)]

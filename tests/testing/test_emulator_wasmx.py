@@ -352,3 +352,63 @@ def test_the_build_checks_imports_against_the_emulators_table() -> None:
     from pywasm_filter import abi
 
     assert abi.WASMX is wasmx().interface
+
+
+def test_a_paused_response_body_is_buffered_and_delivered_whole(
+    proxywasm_host: HostFactory,
+) -> None:
+    """WasmX buffers the response once the filter returns PAUSE, then calls it with it all."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/"}, end_of_stream=True)
+    stream.send_response_headers()
+    assert [stream.send_response_body(chunk, end_of_stream=False)
+            for chunk in (b"ab", b"cd", b"ef")] == [Action.PAUSE] * 3
+    assert stream.actions[-1] == ("response_body", Action.PAUSE)
+    assert len(stream.actions) == 3  # request and response headers, the first chunk
+    assert stream.send_response_body(b"gh", end_of_stream=True) == Action.CONTINUE
+    assert stream.response_body == b"ABCDEFGH"
+
+
+def test_a_response_over_the_body_buffers_passes_in_parts_a_pause_cannot_hold(
+    proxywasm_host: HostFactory,
+) -> None:
+    """Full buffers reach the filter without end_of_stream; WasmX ignores a second PAUSE."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host=wasmx(response_body_buffers=4))
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":path": "/"}, end_of_stream=True)
+    stream.send_response_headers()
+    for chunk in (b"ab", b"cd", b"ef"):
+        stream.send_response_body(chunk, end_of_stream=False)
+    assert stream.response_body == b"abcdef"
+    assert stream.host_errors == ['invalid "on_response_body" return action (PAUSE): response '
+                                  "body buffering already requested"] * 2
+    stream.send_response_body(b"gh", end_of_stream=True)
+    assert stream.response_body == b"abcdefGH"
+
+
+def test_the_request_body_reaches_the_filter_whole_and_once(proxywasm_host: HostFactory) -> None:
+    """nginx reads the whole request body before calling on_request_body, with end_of_stream."""
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":method": "POST", ":path": "/"})
+    assert stream.send_request_body(b"abc", end_of_stream=False) == Action.PAUSE
+    stream.send_request_body(b"def", end_of_stream=True)
+    assert [phase for phase, _ in stream.actions] == ["request_headers", "request_body"]
+    assert stream.local_response is not None
+    assert stream.local_response.headers.get("x-body-size") == "6"
+
+
+def test_headers_never_say_end_of_stream_and_an_empty_body_gets_no_callback(
+    proxywasm_host: HostFactory,
+) -> None:
+    host = proxywasm_host(FILTERS / "whole_body.py", host="wasmx")
+    assert host.start()
+    stream = host.new_http_stream()
+    stream.send_request_headers({":method": "POST", ":path": "/"}, end_of_stream=True)
+    assert stream.send_request_body(b"", end_of_stream=True) == Action.CONTINUE
+    assert [phase for phase, _ in stream.actions] == ["request_headers"]
+    assert stream.local_response is None

@@ -147,6 +147,10 @@ def _add_wasmx(wasmx: argparse.ArgumentParser) -> None:
     wasmx.add_argument("--shm-queue", action="append", default=[], metavar="NAME",
                        help="add an shm_queue zone for queue NAME (found by --filter); repeatable")
     wasmx.add_argument("--shm-size", default="1m", help="size of each shm zone (default 1m)")
+    wasmx.add_argument("--response-body-buffers", default="", metavar="'NUMBER SIZE'",
+                       help="wasm_response_body_buffers for a filter that holds response bodies "
+                            f"(default when --filter finds one: "
+                            f"'{nginx.DEFAULT_RESPONSE_BODY_BUFFERS}')")
     wasmx.add_argument("--module-path", type=Path,
                        help="path of the module where nginx runs (default: this file's path)")
 
@@ -215,7 +219,8 @@ def _wasmx(args: argparse.Namespace) -> None:
         port=args.port, listen_address=args.address,
         upstream=parse_upstream(args.upstream) if args.upstream else None,
         shared_data=args.shm_kv, queues=list(args.shm_queue),
-        callouts=_callouts(args.callout), shm_size=args.shm_size)
+        callouts=_callouts(args.callout), shm_size=args.shm_size,
+        response_body_buffers=args.response_body_buffers)
     if args.filter is not None:
         nginx.apply_needs(options, compat.needs(args.filter))
     else:

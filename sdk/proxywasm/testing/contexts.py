@@ -27,6 +27,10 @@ class HttpDirection:
     body: bytearray = field(default_factory=bytearray)
     buffer: bytearray | None = None
     paused: bool = False
+    buffering: bool = False
+    """The filter asked a proxy that buffers for it (WasmX) to buffer this body."""
+    buffered: bool = False
+    """That buffering is over: a later PAUSE is treated as CONTINUE."""
 
     def forward(self) -> None:
         """Pass the buffered body on (the filter continued this direction)."""

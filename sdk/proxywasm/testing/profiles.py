@@ -78,6 +78,16 @@ class HostProfile:
     foreign_functions: frozenset[str] | None = None
     """The foreign function names the proxy knows (calling another traps); None: whatever the
     test registers, as Envoy's are."""
+    headers_end_of_stream: bool = True
+    """The header callbacks say end_of_stream when no body follows (WasmX always says false)."""
+    request_body_whole: bool = False
+    """The proxy reads the whole request body first, then calls on_request_body once with
+    end_of_stream, and not at all for an empty body (nginx)."""
+    response_body_buffers: int | None = None
+    """Bytes the proxy buffers once on_response_body returns PAUSE (WasmX's
+    ``wasm_response_body_buffers``): then it calls the filter again, without end_of_stream
+    when they are full, and treats another PAUSE as CONTINUE. None: the response is held
+    while the filter pauses (Envoy)."""
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
@@ -113,11 +123,14 @@ _LOCAL_NAMES = frozenset({"localhost"})
 
 def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (),
           resolver: Iterable[str] = (), server_name: str = "localhost",
-          foreign_functions: Iterable[str] = ()) -> HostProfile:
+          foreign_functions: Iterable[str] = (),
+          response_body_buffers: int = 4 * 4096) -> HostProfile:
     """The Nginx WasmX profile for an nginx.conf declaring ``shm_kv *`` (``shm_kv=True``) or
     the ``shm_kv`` zones named, a ``shm_queue`` per name in ``shm_queues``, ``resolver_add``
     for the names in ``resolver``, and ``server_name``; ``foreign_functions`` are the names its
-    build provides (none by default: ngx_wasm_module's only one needs its Lua bridge)."""
+    build provides (none by default: ngx_wasm_module's only one needs its Lua bridge);
+    ``response_body_buffers`` the bytes of ``wasm_response_body_buffers`` (4 x 4096 unless
+    the location sets it)."""
     return HostProfile(
         "wasmx", WASMX.name, WASMX, "ngx_proxy_wasm", lowercases_headers=False,
         local_body_suffix=b"\n",
@@ -128,7 +141,9 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         shm_queues=frozenset(shm_queues),
         start_failure_exits_worker=True, tcp=False, trailers=False, grpc=False,
         queue_ready=False,
-        foreign_functions=frozenset(foreign_functions), requires_exports=True,
+        foreign_functions=frozenset(foreign_functions),
+        headers_end_of_stream=False, request_body_whole=True,
+        response_body_buffers=response_body_buffers, requires_exports=True,
         dispatch_callbacks=_WASMX_DISPATCH_CALLBACKS, tick_period_once=True,
         plugin_root_id="0", plugin_vm_id=False, effective_context=False,
         root_stream_calls_crash=True,

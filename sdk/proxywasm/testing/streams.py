@@ -57,6 +57,8 @@ class HttpStream:
         self._host = host
         self._state = state
         self.actions: list[tuple[str, Action]] = []
+        self.host_errors: list[str] = []
+        """What the proxy logged about this stream (WasmX: a PAUSE it ignored)."""
 
     @property
     def context_id(self) -> int:
@@ -80,7 +82,8 @@ class HttpStream:
         # Held from the start: a callout that fails within the callback (in WasmX, an upstream
         # that does not resolve) may resume the request before the callback's answer is seen.
         state.request.paused = True
-        action = self._run("request_headers", "proxy_on_request_headers", count, end_of_stream,
+        action = self._run("request_headers", "proxy_on_request_headers", count,
+                           end_of_stream and self._host.profile.headers_end_of_stream,
                            readable=MapType.HTTP_REQUEST_HEADERS)
         state.request.paused = state.request.paused and action == Action.PAUSE
         return action
@@ -109,7 +112,8 @@ class HttpStream:
         count = len(state.response.headers)
         state.response.paused = True  # held from the start, as the request headers
         action = self._run("response_headers", "proxy_on_response_headers", count,
-                           end_of_stream, readable=MapType.HTTP_RESPONSE_HEADERS)
+                           end_of_stream and self._host.profile.headers_end_of_stream,
+                           readable=MapType.HTTP_RESPONSE_HEADERS)
         state.response.paused = state.response.paused and action == Action.PAUSE
         return action
 
@@ -246,6 +250,17 @@ class HttpStream:
         if side.buffer is None:
             side.buffer = bytearray()
         side.buffer.extend(data)
+        if side is state.request and self._host.profile.request_body_whole:
+            if not end_of_stream:
+                return Action.PAUSE  # nginx reads the rest before calling the filter
+            if not side.buffer:
+                side.buffer = None
+                return Action.CONTINUE  # and calls no body callback for an empty body
+        limit = self._host.profile.response_body_buffers if side is state.response else None
+        if side.buffering and limit is not None:
+            if not end_of_stream and len(side.buffer) < limit:
+                return Action.PAUSE  # the proxy buffers without calling the filter
+            side.buffering, side.buffered = False, True
         added_trailers = end_of_stream and side.trailers is None
         if added_trailers:
             side.trailers = []
@@ -256,8 +271,16 @@ class HttpStream:
             state.readable.discard(side.trailers_map)
         if state.local_response is not None or state.reset:
             return action
-        side.paused = action == Action.PAUSE
-        if action == Action.CONTINUE:
+        applied = action
+        if limit is not None and action == Action.PAUSE:
+            if side.buffered:
+                applied = Action.CONTINUE
+                self.host_errors.append('invalid "on_response_body" return action (PAUSE): '
+                                        "response body buffering already requested")
+            else:
+                side.buffering = True
+        side.paused = applied == Action.PAUSE
+        if applied == Action.CONTINUE:
             side.forward()
         return action
 
