@@ -60,8 +60,10 @@ _WASMX_CALLS: dict[str, str] = {
     **dict.fromkeys(("resume_downstream", "resume_upstream"),
                     "resuming TCP streams is not supported"),
     "resume_http_response": "resuming a paused response is not supported",
-    "set_effective_context": "it does nothing: host calls act on the context whose callback "
-                             "runs (a tick cannot resume a request)",
+    **dict.fromkeys(("set_effective_context", "acting_on"),
+                    "proxy_set_effective_context does nothing: host calls act on the context "
+                    "whose callback runs; in on_tick, reading or resuming a request crashes the "
+                    "worker and changing its headers traps"),
     "set_stream_context": _NO_TCP,
     "call_foreign_function": "a foreign function name it does not know (Envoy's compress, "
                              "declare_property, ...) traps the instance",

@@ -1,9 +1,11 @@
 """Delay every request until the plugin's next tick (the Go SDK's postpone_requests).
 
 ``on_http_request_headers`` returns PAUSE and leaves the request with the plugin (root)
-context; once a second, ``on_tick`` resumes every request waiting, after making each one the
-effective context (a tick belongs to the plugin, not to a request). The upstream sees how long
-its request waited in ``x-postponed-ms``. A request whose client left is forgotten (``on_done``).
+context; once a second, ``on_tick`` resumes every request waiting, acting on each one
+(``with self.acting_on(request)``: a tick belongs to the plugin, and host calls act on the
+context the proxy made effective, not on the object whose method is called). The upstream sees
+how long its request waited in ``x-postponed-ms``. A request whose client left is forgotten
+(``on_done``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import proxywasm
-from proxywasm import Action, HttpContext, RootContext, hostcalls
+from proxywasm import Action, HttpContext, RootContext
 
 PERIOD = timedelta(seconds=1)
 
@@ -35,8 +37,8 @@ class Postponer(RootContext):
         waiting, self.waiting = self.waiting, {}
         for context_id, request in waiting.items():
             proxywasm.log_info(f"resume request with context id {context_id}")
-            hostcalls.set_effective_context(context_id)
-            request.resume(now)
+            with self.acting_on(request):
+                request.resume(now)
 
 
 class PostponedRequest(HttpContext):

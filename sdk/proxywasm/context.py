@@ -287,6 +287,31 @@ class Context:
         """Finish a context whose ``on_done`` returned False."""
         hostcalls.done()
 
+    def acting_on(self, other: Context) -> ActingOn:
+        """``with self.acting_on(request):`` makes host calls in the block act on ``other``
+        (e.g. a request a root context's ``on_tick`` resumes), and on ``self`` again after it.
+
+        Host calls act on the context the proxy made effective: the one whose callback runs,
+        not the object whose method you call. Envoy only (Nginx WasmX ignores the switch).
+        """
+        return ActingOn(self.context_id, other.context_id)
+
+
+class ActingOn:
+    """The block of ``Context.acting_on``: ``proxy_set_effective_context`` in and out."""
+
+    __slots__ = ("actor", "other")
+
+    def __init__(self, actor: int, other: int) -> None:
+        self.actor = actor
+        self.other = other
+
+    def __enter__(self) -> None:
+        hostcalls.set_effective_context(self.other)
+
+    def __exit__(self, *exc_info: object) -> None:
+        hostcalls.set_effective_context(self.actor)
+
 
 class RootContext(Context):
     """The plugin (the Rust SDK's ``RootContext``): configuration, timers, queues, factories."""

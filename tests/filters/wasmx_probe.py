@@ -2,10 +2,12 @@
 
 It uses nothing WasmX lacks, so its default build loads in both profiles
 (``wasmx_envoy_only`` is the Envoy-only counterpart). A plugin configuration of ``fail``
-makes on_configure refuse.
+makes on_configure refuse; ``tick twice`` sets a tick period twice.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import proxywasm
 from proxywasm import Action, HttpContext, MetricType, RootContext, hostcalls
@@ -18,6 +20,9 @@ class ProbeRoot(RootContext):
         configuration = self.get_plugin_configuration() or b""
         if configuration == b"queue":
             self.register_shared_queue("jobs")
+        if configuration == b"tick twice":
+            self.set_tick_period(timedelta(seconds=1))
+            self.set_tick_period(timedelta(seconds=2))
         return configuration != b"fail"
 
     def create_http_context(self, context_id: int) -> HttpContext:
@@ -34,13 +39,23 @@ class Probe(HttpContext):
         self.set_http_request_header("x-probe-copy", self.get_http_request_header("x-probe") or "")
         self.set_http_request_header("x-authority", self.get_http_request_header(":authority")
                                      or "")
+        if self.path == "/plugin":
+            for name in ("plugin_root_id", "plugin_vm_id"):
+                value = self.get_property([name])
+                self.set_http_request_header(f"x-{name}",
+                                             "absent" if value is None else value.decode())
+        if self.path == "/tick":
+            hostcalls.set_tick_period(timedelta(seconds=1))
         if self.path == "/local":
             self.send_http_response(403, body=b"denied")
             return Action.PAUSE
         if self.path == "/gauge":
             hostcalls.increment_metric(hostcalls.define_metric(MetricType.GAUGE, "level"), 1)
         if self.path == "/counter":
-            hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 1)
+            hostcalls.increment_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"),
+                                       int(self.get_http_request_header("x-delta") or "1"))
+        if self.path == "/record-counter":
+            hostcalls.record_metric(hostcalls.define_metric(MetricType.COUNTER, "hits"), 5)
         if self.path == "/shared":
             self.set_shared_data(self.get_http_request_header("x-key") or "seen", b"yes")
         if self.path == "/callout":
@@ -50,6 +65,9 @@ class Probe(HttpContext):
         return Action.CONTINUE
 
     def on_http_response_headers(self, num_headers: int, end_of_stream: bool) -> Action:
+        if self.path == "/late-callout":
+            self.dispatch_http_call("127.0.0.1:8000", [(":method", "GET"), (":path", "/"),
+                                                       (":authority", "a")])
         code = self.get_property(["response", "code"]) or b""
         self.set_http_response_header("x-code", code.hex())
         return Action.CONTINUE

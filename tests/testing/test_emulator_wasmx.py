@@ -172,10 +172,20 @@ def test_properties_are_strings(proxywasm_host: HostFactory) -> None:
     assert stream.response_headers.get("x-code") == b"201".hex()
 
 
+@pytest.mark.parametrize(("host", "root_id", "vm_id"), [("envoy", "probe", "vm"),
+                                                       ("wasmx", "0", "absent")])
+def test_plugin_root_id_and_vm_id(proxywasm_host: HostFactory, host: str, root_id: str,
+                                  vm_id: str) -> None:
+    stream = _probe(proxywasm_host, host=host, root_id="probe", vm_id="vm").new_http_stream()
+    stream.send_request_headers({":path": "/plugin"})
+    assert stream.request_headers.get("x-plugin_root_id") == root_id
+    assert stream.request_headers.get("x-plugin_vm_id") == vm_id
+
+
 def test_incrementing_a_gauge_traps(proxywasm_host: HostFactory) -> None:
     stream = _probe(proxywasm_host).new_http_stream()
     with pytest.raises(FilterError, match=r"host trap \(internal error\): could not increment "
-                       r"metric id \d+: metric not a counter"):
+                       r'metric id "\d+": metric not a counter'):
         stream.send_request_headers({":path": "/gauge"})
 
 
@@ -183,6 +193,32 @@ def test_incrementing_a_counter_works(proxywasm_host: HostFactory) -> None:
     host = _probe(proxywasm_host)
     host.new_http_stream().send_request_headers({":path": "/counter"})
     assert host.metrics["hits"] == 1
+
+
+def test_a_counter_takes_any_delta(proxywasm_host: HostFactory) -> None:
+    host = _probe(proxywasm_host)
+    host.new_http_stream().send_request_headers({":path": "/counter", "x-delta": "3"})
+    host.new_http_stream().send_request_headers({":path": "/counter", "x-delta": "-1"})
+    assert host.metrics["hits"] == 2
+
+
+def test_recording_a_counter_traps(proxywasm_host: HostFactory) -> None:
+    stream = _probe(proxywasm_host).new_http_stream()
+    with pytest.raises(FilterError, match=r"host trap \(internal error\): could not record "
+                       r'value in metric id "\d+": metric is a counter'):
+        stream.send_request_headers({":path": "/record-counter"})
+
+
+def test_a_tick_period_is_set_by_a_root_context_only(proxywasm_host: HostFactory) -> None:
+    stream = _probe(proxywasm_host).new_http_stream()
+    with pytest.raises(FilterError, match="can only set tick_period in root context"):
+        stream.send_request_headers({":path": "/tick"})
+
+
+def test_a_tick_period_is_set_once(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(PROBE, host="wasmx", plugin_configuration="tick twice")
+    with pytest.raises(FilterError, match="tick_period already set"):
+        host.start()
 
 
 def test_a_cluster_name_callout_goes_to_port_80_and_fails_unresolved(
@@ -207,6 +243,13 @@ def test_a_host_port_callout_is_made_as_given(proxywasm_host: HostFactory) -> No
     host.new_http_stream().send_request_headers({":path": "/callout",
                                                  "x-upstream": "127.0.0.1:9000"})
     assert [call.upstream for call in host.http_calls] == ["127.0.0.1:9000"]
+
+
+def test_a_callout_from_the_response_traps(proxywasm_host: HostFactory) -> None:
+    stream = _probe(proxywasm_host).new_http_stream()
+    stream.send_request_headers({":path": "/late-callout"})
+    with pytest.raises(FilterError, match="can only send HTTP dispatch during "):
+        stream.send_response_headers({":status": "200"})
 
 
 def test_shared_data_traps_without_shm_kv(proxywasm_host: HostFactory) -> None:

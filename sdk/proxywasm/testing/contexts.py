@@ -143,7 +143,8 @@ class EventKind(Enum):
     DONE = auto()
     """The context finished (``proxy_done``): on_log and on_delete follow if it was waiting."""
     HTTP_CALL_FAILED = auto()
-    """An HTTP call failed at once (nginx: its host did not resolve)."""
+    """An HTTP call failed at once (nginx: its host did not resolve); for the context that
+    made it."""
     QUEUE_READY = auto()
     """Items arrived on a queue the plugin registered."""
     LOCAL_RESPONSE = auto()

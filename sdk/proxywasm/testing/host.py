@@ -396,7 +396,15 @@ class Host:
         found = self._http_call(call)
         root = found.root_context_id
         with self._scratch(Scratch(status=(_BROKEN_CONNECTION, b"reset"))):
-            self.run_callback(root, "proxy_on_http_call_response", root, found.token, 0, 0, 0)
+            self.run_callback(self._answered(found.context_id, root),
+                              "proxy_on_http_call_response", root, found.token, 0, 0, 0)
+
+    def _answered(self, caller: int, root: int) -> int:
+        """The context a callout's answer acts on: the plugin's root context, where the SDK
+        makes the caller effective (Envoy), or the caller while it lives (WasmX)."""
+        if self.profile.effective_context or caller not in self.state.streams:
+            return root
+        return caller
 
     def _http_response(self, call: HttpCall, headers: Pairs, body: bytes,
                        trailers: Pairs) -> None:
@@ -407,7 +415,8 @@ class Host:
         )
         root = call.root_context_id
         with self._scratch(scratch):
-            self.run_callback(root, "proxy_on_http_call_response", root, call.token, len(headers),
+            self.run_callback(self._answered(call.context_id, root),
+                              "proxy_on_http_call_response", root, call.token, len(headers),
                               len(body), len(trailers))
 
     # gRPC
@@ -499,10 +508,10 @@ class Host:
 
         outermost = self._depth == 0
         if outermost:
-            self.state.trapped = None
+            self.state.trapped, self.state.crashed = None, False
         mark = len(self.state.log_records)
-        previous = self.state.current_context
-        self.state.current_context = context_id
+        previous = self.state.current_context, self.state.callback
+        self.state.current_context, self.state.callback = context_id, export
         self._depth += 1
         try:
             result = self.engine.call(export, *args)
@@ -512,7 +521,10 @@ class Host:
             pass
         finally:
             self._depth -= 1
-            self.state.current_context = previous
+            self.state.current_context, self.state.callback = previous
+        if self.state.crashed:
+            self.worker_exited = self.state.trapped
+            raise FilterError(f"{self.state.trapped}\n{self._errors(mark)}")
         if self.state.trapped is not None:
             raise FilterError(f"{self.profile.label} trapped the module in {export}: "
                               f"{self.state.trapped}\n{self._errors(mark)}")
@@ -568,7 +580,9 @@ class Host:
 
     def _http_call_failed(self, event: Event) -> None:
         """An HTTP call failed at once: its callback runs without headers, body or trailers."""
-        self.run_callback(event.context_id, "proxy_on_http_call_response", event.context_id,
+        root = self.state.root_of(event.context_id)
+        self.run_callback(self._answered(event.context_id, root),
+                          "proxy_on_http_call_response", root,
                           event.value, 0, 0, 0)
 
     def _queue_ready(self, event: Event) -> None:

@@ -10,6 +10,11 @@ from .profiles import resolves
 from .records import GrpcCall, GrpcStream, HeaderList, HostStatusError, HttpCall, Pairs
 
 _CALLOUT_HEADERS = (":method", ":path", ":authority")
+# WasmX's words for a call dispatched from a callback it does not allow
+# (``HostProfile.dispatch_callbacks``).
+_DISPATCH_TRAP = ('host trap (bad usage): can only send HTTP dispatch during '
+                  '"on_request_headers", "on_request_body", "on_tick", "on_dispatch_response", '
+                  '"on_foreign_function"')
 
 
 class CalloutSemantics(RootSemantics):
@@ -24,6 +29,9 @@ class CalloutSemantics(RootSemantics):
     ) -> int:
         """proxy_http_call: record the call; the test answers it. Where the upstream is
         host[:port] (nginx), one that does not resolve fails after this callback."""
+        allowed = self.profile.dispatch_callbacks
+        if allowed is not None and self.callback not in allowed:
+            raise self.trap(_DISPATCH_TRAP)
         self._check_cluster(upstream)
         names = {name for name, _ in headers}
         missing = [name for name in _CALLOUT_HEADERS if name not in names]
@@ -33,8 +41,7 @@ class CalloutSemantics(RootSemantics):
         if self.profile.callout_host_port:
             upstream = upstream if ":" in upstream.rpartition("]")[2] else f"{upstream}:80"
             if not resolves(self.profile, upstream.rpartition(":")[0]):
-                self.events.append(Event(EventKind.HTTP_CALL_FAILED,
-                                         self.root_of(self.current_context),
+                self.events.append(Event(EventKind.HTTP_CALL_FAILED, self.current_context,
                                          token))
                 return token
         self.http_calls[token] = HttpCall(

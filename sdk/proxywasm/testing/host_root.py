@@ -74,6 +74,10 @@ class RootSemantics:
         self.profile = profile
         self.trapped: str | None = None
         """What the proxy said when it trapped the instance in the current callback."""
+        self.crashed = False
+        """Whether that trap is a crash of the proxy's worker (``crash``), not of the call."""
+        self.callback = ""
+        """The export (``proxy_on_tick``...) the host is running, for calls that depend on it."""
         self.proxy = proxy or ProxyState()
         self.proxy.vms.append(self)
         self.vm_configuration = vm_configuration
@@ -105,6 +109,12 @@ class RootSemantics:
         """The proxy traps the instance with ``message`` (raise what this returns)."""
         self.trapped = message
         return HostTrap(message)
+
+    def crash(self, message: str) -> HostTrap:
+        """The proxy's worker crashes on this call (raise what this returns): the module stops
+        like a trap, and the worker serves no more requests."""
+        self.crashed = True
+        return self.trap(message)
 
     # Which context a host call acts on
 
@@ -139,6 +149,11 @@ class RootSemantics:
         plugin = self.plugins.get(self.root_of(self.current_context))
         if plugin is None:
             raise HostStatusError(Status.BAD_ARGUMENT, "no plugin context is current")
+        if self.profile.tick_period_once:
+            if self.current_context not in self.plugins:
+                raise self.trap("can only set tick_period in root context")
+            if period and plugin.tick_period_ms:
+                raise self.trap("tick_period already set")
         plugin.tick_period_ms = period
         plugin.next_tick_ns = self.time_ns + period * 1_000_000
 
@@ -148,7 +163,9 @@ class RootSemantics:
         self.events.append(Event(EventKind.DONE, self.current_context))
 
     def set_effective_context(self, context_id: int) -> None:
-        """proxy_set_effective_context."""
+        """proxy_set_effective_context (where the profile's proxy ignores it: OK, nothing)."""
+        if not self.profile.effective_context:
+            return
         if not (context_id in self.plugins or context_id in self.streams
                 or context_id in self.connections):
             raise HostStatusError(Status.BAD_ARGUMENT, f"no context {context_id}")
@@ -255,10 +272,13 @@ class RootSemantics:
         return metric
 
     def record_metric(self, metric_id: int, value: int) -> None:
-        """proxy_record_metric as Envoy does it: set a gauge, sample a histogram, add ``value``
-        to a counter."""
+        """proxy_record_metric: set a gauge, sample a histogram, add ``value`` to a counter
+        (Envoy; WasmX traps on a counter)."""
         metric = self._metric(metric_id)
         value = _as_i64(value)
+        if self.profile.counters_only_increment and metric.metric_type == MetricType.COUNTER:
+            raise self.trap(f'host trap (internal error): could not record value in metric id '
+                            f'"{metric_id}": metric is a counter')
         if metric.metric_type == MetricType.HISTOGRAM:
             metric.samples.append(value)
         elif metric.metric_type == MetricType.COUNTER:
@@ -267,14 +287,15 @@ class RootSemantics:
             metric.value = value
 
     def increment_metric(self, metric_id: int, delta: int) -> None:
-        """proxy_increment_metric: counters only go up (Envoy refuses 0 too); histograms cannot
-        be incremented."""
+        """proxy_increment_metric: Envoy's counters only go up (0 is refused too) and its
+        histograms cannot be incremented; WasmX adds any delta to a counter, traps on others."""
         metric = self._metric(metric_id)
         delta = _as_i64(delta)
-        if self.profile.counters_only_increment and metric.metric_type != MetricType.COUNTER:
-            raise self.trap(f"host trap (internal error): could not increment metric id "
-                            f"{metric_id}: metric not a counter")
-        if metric.metric_type == MetricType.HISTOGRAM or (
+        if self.profile.counters_only_increment:
+            if metric.metric_type != MetricType.COUNTER:
+                raise self.trap(f'host trap (internal error): could not increment metric id '
+                                f'"{metric_id}": metric not a counter')
+        elif metric.metric_type == MetricType.HISTOGRAM or (
             metric.metric_type == MetricType.COUNTER and delta <= 0
         ):
             raise HostStatusError(Status.BAD_ARGUMENT, f"cannot add {delta} to {metric.name}")
@@ -310,8 +331,11 @@ class RootSemantics:
     def _derived_property(self, key: tuple[str, ...]) -> bytes | None:
         plugin = self.plugins.get(self.root_of(self.current_context))
         if plugin is not None and len(key) == 1:
-            value = {"plugin_name": plugin.name, "plugin_root_id": plugin.root_id,
-                     "plugin_vm_id": self.vm_id}.get(key[0])
+            root_id = self.profile.plugin_root_id
+            value = {"plugin_name": plugin.name,
+                     "plugin_root_id": plugin.root_id if root_id is None else root_id,
+                     "plugin_vm_id": self.vm_id if self.profile.plugin_vm_id else None,
+                     }.get(key[0])
             if value is not None:
                 return value.encode()
         stream = self.streams.get(self.current_context)

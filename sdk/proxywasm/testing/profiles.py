@@ -51,7 +51,8 @@ class HostProfile:
     string_properties: bool = False
     """Properties are answered as text (nginx), not Envoy's binary integers."""
     counters_only_increment: bool = False
-    """``proxy_increment_metric`` on a gauge or histogram traps (WasmX) instead of adding."""
+    """WasmX's metric rules: ``proxy_increment_metric`` adds any delta to a counter and traps
+    on a gauge or histogram, ``proxy_record_metric`` traps on a counter (Envoy adds to it)."""
     callout_host_port: bool = False
     """An HTTP call's upstream is host[:port] (port 80 by default) that must resolve (nginx),
     not a cluster name."""
@@ -90,9 +91,33 @@ class HostProfile:
     requires_exports: bool = False
     """The proxy calls every HTTP step callback without checking the module exports it (a
     missing one crashes the nginx worker)."""
+    dispatch_callbacks: frozenset[str] | None = None
+    """The callbacks (exports) that may dispatch an HTTP call; elsewhere it traps (WasmX).
+    None: any."""
+    tick_period_once: bool = False
+    """``proxy_set_tick_period_milliseconds`` traps outside a root context and while a period
+    is set (only 0, which stops the timer, may follow one): WasmX."""
+    plugin_root_id: str | None = None
+    """The proxy's ``plugin_root_id``; None: the plugin's configured root id (Envoy). WasmX
+    answers a context number: ``0`` (its own tests read digits, ``0`` in on_tick)."""
+    plugin_vm_id: bool = True
+    """``plugin_vm_id`` is answered (WasmX: not implemented, not found)."""
+    effective_context: bool = True
+    """``proxy_set_effective_context`` chooses the context later host calls act on, and a
+    callout's answer is reported to the plugin's root context (Envoy). False: it answers OK and
+    does nothing; host calls act on the context whose callback runs, a callout's answer on the
+    context that made the call (WasmX)."""
+    root_stream_calls_crash: bool = False
+    """A root context's callback (on_tick, the answer to its own callout) that reads or resumes
+    a request crashes the worker: the proxy looks for the request of a context that has none
+    (WasmX; setting a header in on_tick traps instead)."""
 
 
 ENVOY = HostProfile("envoy", "Envoy")
+_WASMX_DISPATCH_CALLBACKS = frozenset({
+    "proxy_on_request_headers", "proxy_on_request_body", "proxy_on_tick",
+    "proxy_on_http_call_response", "proxy_on_foreign_function",
+})
 _LOCAL_NAMES = frozenset({"localhost"})
 
 
@@ -119,6 +144,9 @@ def wasmx(*, shm_kv: bool | Iterable[str] = False, shm_queues: Iterable[str] = (
         foreign_functions=frozenset(foreign_functions),
         headers_end_of_stream=False, request_body_whole=True,
         response_body_buffers=response_body_buffers, requires_exports=True,
+        dispatch_callbacks=_WASMX_DISPATCH_CALLBACKS, tick_period_once=True,
+        plugin_root_id="0", plugin_vm_id=False, effective_context=False,
+        root_stream_calls_crash=True,
     )
 
 
