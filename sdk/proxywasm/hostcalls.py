@@ -53,9 +53,10 @@ def method(first: _T, function: Callable[Concatenate[_T, _P], _R]) -> _Method[_P
     that only does what a ``_proxywasm`` function does (``_HOST_TWINS``) is replaced by that C
     function itself inside a proxy (``_HostMethod``): no Python frame at all.
     """
-    twin = _HOST_TWINS.get(function)
-    if twin is not None:
-        return _HostMethod(first, function, twin)  # type: ignore[return-value]
+    # Not `_HOST_TWINS.get(...)`: the linker follows calls by name, and `get` is also the
+    # metrics' `get`, which would link the metric host functions into every module.
+    if function in _HOST_TWINS:
+        return _HostMethod(first, function, _HOST_TWINS[function])  # type: ignore[return-value]
     return MethodType(function, first)  # type: ignore[return-value]
 
 
@@ -444,9 +445,9 @@ def dispatch_http_call(
     ``dispatch_http_call`` routes it to themselves instead).
     """
     _check_upstream(upstream, "dispatch_http_call")
-    present = {name: value for name, value in headers}
+    present = {name for name, value in headers if value}
     for required in _CALLOUT_HEADERS:
-        if not present.get(required):
+        if required not in present:
             raise ValueError(
                 f"dispatch_http_call: the {required!r} header is missing or empty; an HTTP call "
                 "needs ':method', ':path' and ':authority' (the host name, not 'host')"
