@@ -145,10 +145,15 @@ def get_log_level() -> LogLevel:
 
 def get_current_time() -> datetime:
     """Return the host's wall-clock time as an aware UTC datetime."""
+    return datetime_from_ns(_host.get_current_time_nanoseconds())
+
+
+def datetime_from_ns(nanoseconds: int) -> datetime:
+    """The aware UTC datetime ``nanoseconds`` after 1970, to the microsecond (imports
+    ``datetime`` only when called)."""
     from datetime import UTC, datetime, timedelta
 
-    microseconds = _host.get_current_time_nanoseconds() // 1000
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanoseconds // 1000)
 
 
 def get_current_time_ns() -> int:

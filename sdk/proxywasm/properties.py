@@ -111,11 +111,9 @@ def _nanoseconds(value: bytes, path: PropertyPath, kind: str) -> int:
 
 def decode_time(value: bytes, path: PropertyPath = ()) -> datetime:
     """A UTC time from Envoy's nanoseconds since 1970 or WasmX's seconds (``1700000000.123``)."""
-    from datetime import UTC, datetime, timedelta
-
     nanos = _nanoseconds(value, path, "time")
     try:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=nanos // 1000)
+        return hostcalls.datetime_from_ns(nanos)
     except OverflowError:
         raise _error(value, path, "a time out of datetime's range") from None
 

@@ -35,11 +35,6 @@ def _seconds_text(nanoseconds: int) -> bytes:
     return f"{sign}{milliseconds // 1000}.{milliseconds % 1000:03d}".encode()
 
 
-def since_epoch(nanoseconds: int) -> datetime:
-    """The UTC time ``nanoseconds`` after 1970 (to microseconds)."""
-    return _EPOCH + timedelta(microseconds=nanoseconds // 1000)
-
-
 def envoy_pairs(pairs: Sequence[tuple[str, bytes]]) -> bytes:
     """Envoy's map form: a count, each pair's sizes, then each NUL-ended key and value."""
     encoded = [(wire_bytes(key), value) for key, value in pairs]

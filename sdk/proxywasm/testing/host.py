@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol, TypedDict, Unpack
 
+from .. import hostcalls
 from ..types import Action, BufferType, LogLevel, MapType, MetricType, PeerType
 from .attributes import PropertyValue
 from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
@@ -270,7 +271,7 @@ class Host:
     @property
     def time(self) -> datetime:
         """The host's clock (what ``get_current_time`` returns); the test may set it."""
-        return _EPOCH + timedelta(microseconds=self.state.time_ns // 1000)
+        return hostcalls.datetime_from_ns(self.state.time_ns)
 
     @time.setter
     def time(self, value: datetime) -> None:

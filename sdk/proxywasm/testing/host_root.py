@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from .. import hostcalls
 from ..types import BufferType, LogLevel, MapType, MetricType, Status
 from .attributes import (
     PropertyValue,
     encode_property,
     encoded_properties,
     envoy_pairs,
-    since_epoch,
 )
 from .contexts import Event, EventKind, HttpStreamState, ProxyState, Scratch, TcpState
 from .profiles import ENVOY, HostProfile, HostTrap
@@ -348,7 +348,7 @@ class RootSemantics:
             return (None if headers is None or self.profile.string_properties
                     else envoy_pairs([(name, wire_bytes(value)) for name, value in headers]))
         if key == ("request", "time"):
-            return encode_property(since_epoch(stream.started_ns), self.profile)
+            return encode_property(hostcalls.datetime_from_ns(stream.started_ns), self.profile)
         if key[0] == "request":
             path = request.get(":path")
             value = {
