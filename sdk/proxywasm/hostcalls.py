@@ -450,9 +450,9 @@ def dispatch_http_call(
     ``dispatch_http_call`` routes it to themselves instead).
     """
     _check_upstream(upstream, "dispatch_http_call")
-    present = {name for name, value in headers if value}
+    present = dict(headers)
     for required in _CALLOUT_HEADERS:
-        if required not in present:
+        if required not in present or not present[required]:
             raise ValueError(
                 f"dispatch_http_call: the {required!r} header is missing or empty; an HTTP call "
                 "needs ':method', ':path' and ':authority' (the host name, not 'host')"
