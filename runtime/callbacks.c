@@ -25,6 +25,8 @@
 
 #include "pywasm.h"
 
+#include <structmember.h>
+
 #include "callback_table.h"
 
 static PyObject *callbacks[CB_COUNT];
@@ -33,7 +35,38 @@ static PyObject *methods[INHERITABLE_COUNT];
 static PyObject *http_contexts, *tcp_contexts, *paused_streams, *action_continue, *finish_direct;
 /* For creating and deleting plain contexts here (`create_plain`, `delete_context`). */
 static PyObject *sdk_state, *awaiting_calls, *inherited_by_class, *no_arguments;
-static PyObject *plain_http_name, *plain_stream_name, *context_id_name, *root_context_id_name;
+static PyObject *context_id_name, *root_context_id_name;
+
+/* A kind of plain context (`state.plain_http` or `plain_stream`) and what `create_plain` keeps
+ * to make one cheaply: where the state object holds the class (its slot, read directly while
+ * the state's type is unchanged), and the class's mask as last read from
+ * `state.inherited_by_class` (valid while that dictionary's version is the same). */
+typedef struct {
+    const char *name;
+    PyObject *name_object, **contexts;
+    Py_ssize_t offset; /* of the slot in the state object; 0: read it by name */
+    unsigned int state_version;
+    PyObject *cls;
+    uint64_t version;
+    long mask;
+} plain_kind_t;
+
+static plain_kind_t plain_http = {.name = "plain_http", .contexts = &http_contexts};
+static plain_kind_t plain_stream = {.name = "plain_stream", .contexts = &tcp_contexts};
+
+/* Find where the state object keeps the class of `kind` (a slot of its class, see _state.py). */
+static int bind_plain(plain_kind_t *kind) {
+    if ((kind->name_object = PyUnicode_InternFromString(kind->name)) == NULL) return -1;
+    PyTypeObject *type = Py_TYPE(sdk_state);
+    PyObject *slot = _PyType_Lookup(type, kind->name_object);
+    if (slot != NULL && Py_IS_TYPE(slot, &PyMemberDescr_Type) &&
+        ((PyMemberDescrObject *)slot)->d_member->type == T_OBJECT_EX &&
+        (type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) {
+        kind->offset = ((PyMemberDescrObject *)slot)->d_member->offset;
+        kind->state_version = type->tp_version_tag;
+    }
+    return 0;
+}
 
 static PyObject *bind(PyObject *dispatch, const char *name) {
     return PyObject_GetAttrString(dispatch, name);
@@ -55,9 +88,8 @@ int pywasm_bind_callbacks(void) {
              (sdk_state = bind(dispatch, "state")) == NULL ||
              (awaiting_calls = bind(dispatch, "_awaiting")) == NULL ||
              (inherited_by_class = bind(sdk_state, "inherited_by_class")) == NULL ||
-             (no_arguments = PyTuple_New(0)) == NULL ||
-             (plain_http_name = PyUnicode_InternFromString("plain_http")) == NULL ||
-             (plain_stream_name = PyUnicode_InternFromString("plain_stream")) == NULL ||
+             (no_arguments = PyTuple_New(0)) == NULL || bind_plain(&plain_http) < 0 ||
+             bind_plain(&plain_stream) < 0 ||
              (context_id_name = PyUnicode_InternFromString("context_id")) == NULL ||
              (root_context_id_name = PyUnicode_InternFromString("root_context_id")) == NULL;
     Py_DECREF(dispatch);
@@ -291,30 +323,55 @@ static int32_t inherited_or_dispatch(int which, int index, size_t nargs, uint32_
     return dispatch(which, nargs, id, b, 0, 0, 0);
 }
 
-/* Make the context `id` of the SDK's plain class for `kind` (`state.plain_http` or
- * `plain_stream`: no metaclass, `__new__` or `__init__` of its own) as `_contexts.create`
- * does: `object.__new__`, the two ids, its entry in `contexts`. The answer is the class's
- * inherited mask; -1 when there is no such class, it sets attributes its own way, or making
- * it failed (nothing is recorded then, and the dispatcher creates it, reporting failures). */
-static long create_plain(PyObject *kind, PyObject *contexts, uint32_t id, uint32_t parent) {
-    PyObject *cls = PyObject_GetAttr(sdk_state, kind);
-    if (cls == NULL) {
+/* The class of `kind` the state holds now (new reference), or NULL (no error set). */
+static PyObject *plain_class(plain_kind_t *kind) {
+    PyTypeObject *type = Py_TYPE(sdk_state);
+    if (kind->offset != 0 && (type->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG) &&
+        type->tp_version_tag == kind->state_version) {
+        PyObject *cls = *(PyObject **)((char *)sdk_state + kind->offset);
+        return cls != NULL ? Py_NewRef(cls) : NULL;
+    }
+    PyObject *cls = PyObject_GetAttr(sdk_state, kind->name_object);
+    if (cls == NULL) PyErr_Clear();
+    return cls;
+}
+
+/* The mask `state.inherited_by_class` holds for `cls`, or -1 (none; no error set). */
+static long class_mask(plain_kind_t *kind, PyObject *cls) {
+    uint64_t version = ((PyDictObject *)inherited_by_class)->ma_version_tag;
+    if (cls == kind->cls && version == kind->version) return kind->mask;
+    PyObject *mask = PyDict_GetItemWithError(inherited_by_class, cls);
+    long value = mask != NULL ? PyLong_AsLong(mask) : -1;
+    if (PyErr_Occurred()) {
         PyErr_Clear();
         return -1;
     }
-    PyObject *mask = PyType_Check(cls) && ((PyTypeObject *)cls)->tp_setattro ==
+    Py_XSETREF(kind->cls, Py_NewRef(cls));
+    kind->version = version;
+    kind->mask = value;
+    return value;
+}
+
+/* Make the context `id` of the SDK's plain class for `kind` (no metaclass, `__new__` or
+ * `__init__` of its own) as `_contexts.create` does: `object.__new__`, the two ids, its entry
+ * in the kind's contexts. The answer is the class's inherited mask; -1 when there is no such
+ * class, it sets attributes its own way, or making it failed (nothing is recorded then, and
+ * the dispatcher creates it, reporting failures). */
+static long create_plain(plain_kind_t *kind, uint32_t id, uint32_t parent) {
+    PyObject *cls = plain_class(kind);
+    if (cls == NULL) return -1;
+    long inherited = PyType_Check(cls) && ((PyTypeObject *)cls)->tp_setattro ==
                                               PyObject_GenericSetAttr
-                         ? PyDict_GetItemWithError(inherited_by_class, cls)
-                         : NULL;
-    long inherited = mask != NULL ? PyLong_AsLong(mask) : -1;
+                         ? class_mask(kind, cls)
+                         : -1;
     PyObject *id_object = inherited >= 0 ? context_object(id) : NULL;
     PyObject *parent_object = id_object != NULL ? PyLong_FromUnsignedLong(parent) : NULL;
     PyObject *context = parent_object != NULL
                             ? PyBaseObject_Type.tp_new((PyTypeObject *)cls, no_arguments, NULL)
                             : NULL;
-    if (context == NULL || PyObject_SetAttr(context, context_id_name, id_object) < 0 ||
-        PyObject_SetAttr(context, root_context_id_name, parent_object) < 0 ||
-        PyDict_SetItem(contexts, id_object, context) < 0)
+    if (context == NULL || PyObject_GenericSetAttr(context, context_id_name, id_object) < 0 ||
+        PyObject_GenericSetAttr(context, root_context_id_name, parent_object) < 0 ||
+        PyDict_SetItem(*kind->contexts, id_object, context) < 0)
         inherited = -1;
     PyErr_Clear();
     Py_XDECREF(context);
@@ -330,8 +387,8 @@ static void create_context(uint32_t id, uint32_t parent) {
     long inherited = -1;
     if (parent != 0) {
         const char *previous = pywasm_enter_callback(callback_names[CB_on_context_create]);
-        inherited = create_plain(plain_http_name, http_contexts, id, parent);
-        if (inherited < 0) inherited = create_plain(plain_stream_name, tcp_contexts, id, parent);
+        inherited = create_plain(&plain_http, id, parent);
+        if (inherited < 0) inherited = create_plain(&plain_stream, id, parent);
         pywasm_leave_callback(previous);
     }
     if (inherited < 0) inherited = dispatch(CB_on_context_create, 2, id, parent, 0, 0, 0);
@@ -340,9 +397,12 @@ static void create_context(uint32_t id, uint32_t parent) {
 
 /* Drop `key` from `contexts` if it is there: 1 if it was, 0 if not, -1 on an error. */
 static int drop(PyObject *contexts, PyObject *key) {
-    PyObject *context = PyDict_GetItemWithError(contexts, key);
-    if (context == NULL) return PyErr_Occurred() ? -1 : 0;
-    return PyDict_DelItem(contexts, key) < 0 ? -1 : 1;
+    /* The contexts are never None: that is the answer for "not there". */
+    PyObject *context = _PyDict_Pop(contexts, key, Py_None);
+    if (context == NULL) return -1;
+    int dropped = context != Py_None;
+    Py_DECREF(context);
+    return dropped;
 }
 
 /* A context's deletion. An HTTP/TCP context while no coroutine awaits a callout and no stream

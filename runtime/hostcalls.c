@@ -101,6 +101,11 @@ __attribute__((noinline, cold)) static int arg_escaped(PyObject *arg, const char
 /* Borrow the bytes of a str (as UTF-8, surrogate escapes as their bytes) or a bytes object. */
 static int arg_data(PyObject *arg, const char **data, Py_ssize_t *size) {
     if (PyUnicode_Check(arg)) {
+        if (PyUnicode_IS_COMPACT_ASCII(arg)) { /* its characters are its UTF-8 */
+            *data = (const char *)PyUnicode_DATA(arg);
+            *size = PyUnicode_GET_LENGTH(arg);
+            return 0;
+        }
         *data = PyUnicode_AsUTF8AndSize(arg, size);
         return *data == NULL ? arg_escaped(arg, data, size) : 0;
     }
@@ -507,6 +512,81 @@ KEYWORDS(add_header_map_value, 3)
 KEYWORDS(set_header_map_value, 3)
 KEYWORDS(remove_header_map_value, 2)
 
+/* A context method that is one of the functions above with its map bound, as the class holds
+ * it inside a proxy (`hostcalls._HostMethod`). Read from a class or a context it is that bound
+ * function (`MethodType(function, first)`, what the class held before). It is a method
+ * descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR), so `self.get_http_request_header(name)` never
+ * makes that object: CPython's LOAD_METHOD specializes on it and passes the context first,
+ * which the call replaces by the map. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *function; /* one of this module's METH_FASTCALL | METH_KEYWORDS functions */
+    PyObject *first;
+    vectorcallfunc vectorcall;
+} context_method_t;
+
+static PyObject *context_method_get(PyObject *self, PyObject *instance, PyObject *owner) {
+    (void)instance;
+    (void)owner;
+    context_method_t *method = (context_method_t *)self;
+    return PyMethod_New(method->function, method->first);
+}
+
+/* Called with the context first (LOAD_METHOD): the function on (first, the other arguments). */
+static PyObject *context_method_call(PyObject *self, PyObject *const *args, size_t nargsf,
+                                     PyObject *kwnames) {
+    context_method_t *method = (context_method_t *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t total = nargs + (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
+    if (nargs == 0 || total > 4) {
+        /* Not a method call (or one with too many arguments): as the bound function would. */
+        PyObject *bound = context_method_get(self, NULL, NULL);
+        if (bound == NULL) return NULL;
+        Py_ssize_t skip = nargs > 0;
+        PyObject *result = PyObject_Vectorcall(bound, args + skip, nargs - skip, kwnames);
+        Py_DECREF(bound);
+        return result;
+    }
+    PyObject *all[4] = {method->first, NULL, NULL, NULL};
+    for (Py_ssize_t i = 1; i < total; i++) all[i] = args[i];
+    _PyCFunctionFastWithKeywords call =
+        (_PyCFunctionFastWithKeywords)(void (*)(void))PyCFunction_GET_FUNCTION(method->function);
+    return call(PyCFunction_GET_SELF(method->function), all, nargs, kwnames);
+}
+
+static void context_method_dealloc(PyObject *self) {
+    context_method_t *method = (context_method_t *)self;
+    Py_XDECREF(method->function);
+    Py_XDECREF(method->first);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject context_method_type = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_proxywasm.context_method",
+    .tp_basicsize = sizeof(context_method_t),
+    .tp_dealloc = context_method_dealloc,
+    .tp_vectorcall_offset = offsetof(context_method_t, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_doc = "A context method: a _proxywasm header function with its map bound.",
+    .tp_descr_get = context_method_get,
+};
+
+FASTCALL(context_method) {
+    if (check_nargs(nargs, 2, "context_method") < 0) return NULL;
+    if (!PyCFunction_Check(args[0]) ||
+        PyCFunction_GET_FLAGS(args[0]) != (METH_FASTCALL | METH_KEYWORDS))
+        return PyErr_Format(PyExc_TypeError,
+                            "context_method() takes one of _proxywasm's header-value "
+                            "functions, got %R", args[0]);
+    context_method_t *method = PyObject_New(context_method_t, &context_method_type);
+    if (method == NULL) return NULL;
+    method->function = Py_NewRef(args[0]);
+    method->first = Py_NewRef(args[1]);
+    method->vectorcall = context_method_call;
+    return (PyObject *)method;
+}
+
 FASTCALL(get_status) {
     uint32_t code = 0;
     char *message = NULL;
@@ -819,6 +899,7 @@ static PyMethodDef hostcall_methods[] = {
     ENTRY(replace_header_map_value),
     KEYWORD_ENTRY(set_header_map_value),
     KEYWORD_ENTRY(remove_header_map_value),
+    ENTRY(context_method),
     ENTRY(continue_stream),
     ENTRY(close_stream),
     ENTRY(get_status),
@@ -853,4 +934,7 @@ static struct PyModuleDef hostcall_module = {
     .m_methods = hostcall_methods,
 };
 
-PyMODINIT_FUNC PyInit__proxywasm(void) { return PyModule_Create(&hostcall_module); }
+PyMODINIT_FUNC PyInit__proxywasm(void) {
+    if (PyType_Ready(&context_method_type) < 0) return NULL;
+    return PyModule_Create(&hostcall_module);
+}

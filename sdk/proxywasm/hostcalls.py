@@ -73,16 +73,23 @@ class _HostMethod:
 
     def __set_name__(self, owner: type, name: str) -> None:
         _host_methods.append((owner, name, self))
-        setattr(owner, name, self.bound())
+        setattr(owner, name, self.held())
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         """Call it where no class body holds it, as the method it stands for."""
         return self.bound()(*args, **kwargs)
 
     def bound(self) -> MethodType:
-        """The method the class holds under the host module bound now."""
+        """The method as the class gives it under the host module bound now."""
         native = _host.native()
         return MethodType(getattr(_host, self.twin) if native else self.function, self.first)
+
+    def held(self) -> object:
+        """What the class holds: inside a proxy, ``_proxywasm.context_method``, which reads as
+        ``bound()`` and lets CPython call ``self.<method>(...)`` without making it."""
+        if _host.native():
+            return _host.context_method(getattr(_host, self.twin), self.first)
+        return self.bound()
 
 
 _host_methods: list[tuple[type, str, _HostMethod]] = []
@@ -90,7 +97,7 @@ _host_methods: list[tuple[type, str, _HostMethod]] = []
 
 def _repoint() -> None:
     for owner, name, host_method in _host_methods:
-        setattr(owner, name, host_method.bound())
+        setattr(owner, name, host_method.held())
 
 
 _host._on_bind.append(_repoint)
