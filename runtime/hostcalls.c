@@ -512,16 +512,20 @@ KEYWORDS(add_header_map_value, 3)
 KEYWORDS(set_header_map_value, 3)
 KEYWORDS(remove_header_map_value, 2)
 
-/* A context method that is one of the functions above with its map bound, as the class holds
- * it inside a proxy (`hostcalls._HostMethod`). Read from a class or a context it is that bound
- * function (`MethodType(function, first)`, what the class held before). It is a method
+/* A context method that is one of the functions above with its map bound, as the class `owner`
+ * holds it inside a proxy (`hostcalls._HostMethod`). Read from a class or a context it is that
+ * bound function (`MethodType(function, first)`, what the class held before). It is a method
  * descriptor (Py_TPFLAGS_METHOD_DESCRIPTOR), so `self.get_http_request_header(name)` never
  * makes that object: CPython's LOAD_METHOD specializes on it and passes the context first,
- * which the call replaces by the map. */
+ * which the call replaces by the map. As that flag requires, a call whose first argument is
+ * not an instance of `owner` (read from the class: `HttpContext.get_http_request_header(name)`)
+ * is the bound function's call. */
 typedef struct {
     PyObject_HEAD
     PyObject *function; /* one of this module's METH_FASTCALL | METH_KEYWORDS functions */
     PyObject *first;
+    PyTypeObject *owner;
+    PyTypeObject *seen; /* the last class found to be `owner` or its subclass, or NULL */
     vectorcallfunc vectorcall;
 } context_method_t;
 
@@ -532,17 +536,21 @@ static PyObject *context_method_get(PyObject *self, PyObject *instance, PyObject
     return PyMethod_New(method->function, method->first);
 }
 
-/* Called with the context first (LOAD_METHOD): the function on (first, the other arguments). */
+/* With a context first (LOAD_METHOD): the function on (first, the other arguments). */
 static PyObject *context_method_call(PyObject *self, PyObject *const *args, size_t nargsf,
                                      PyObject *kwnames) {
     context_method_t *method = (context_method_t *)self;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     Py_ssize_t total = nargs + (kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0);
-    if (nargs == 0 || total > 4) {
-        /* Not a method call (or one with too many arguments): as the bound function would. */
+    int on_context = nargs > 0 && (Py_IS_TYPE(args[0], method->seen) ||
+                                   PyObject_TypeCheck(args[0], method->owner));
+    if (on_context && !Py_IS_TYPE(args[0], method->seen))
+        Py_XSETREF(method->seen, (PyTypeObject *)Py_NewRef(Py_TYPE(args[0])));
+    if (!on_context || total > 4) {
+        /* Read from the class, or too many arguments: as the bound function would do. */
         PyObject *bound = context_method_get(self, NULL, NULL);
         if (bound == NULL) return NULL;
-        Py_ssize_t skip = nargs > 0;
+        Py_ssize_t skip = on_context;
         PyObject *result = PyObject_Vectorcall(bound, args + skip, nargs - skip, kwnames);
         Py_DECREF(bound);
         return result;
@@ -558,6 +566,8 @@ static void context_method_dealloc(PyObject *self) {
     context_method_t *method = (context_method_t *)self;
     Py_XDECREF(method->function);
     Py_XDECREF(method->first);
+    Py_XDECREF(method->owner);
+    Py_XDECREF(method->seen);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -573,16 +583,19 @@ static PyTypeObject context_method_type = {
 };
 
 FASTCALL(context_method) {
-    if (check_nargs(nargs, 2, "context_method") < 0) return NULL;
+    if (check_nargs(nargs, 3, "context_method") < 0) return NULL;
     if (!PyCFunction_Check(args[0]) ||
-        PyCFunction_GET_FLAGS(args[0]) != (METH_FASTCALL | METH_KEYWORDS))
+        PyCFunction_GET_FLAGS(args[0]) != (METH_FASTCALL | METH_KEYWORDS) || !PyType_Check(args[2]))
         return PyErr_Format(PyExc_TypeError,
                             "context_method() takes one of _proxywasm's header-value "
-                            "functions, got %R", args[0]);
+                            "functions, its first argument and a class, got %R, %R", args[0],
+                            args[2]);
     context_method_t *method = PyObject_New(context_method_t, &context_method_type);
     if (method == NULL) return NULL;
     method->function = Py_NewRef(args[0]);
     method->first = Py_NewRef(args[1]);
+    method->owner = (PyTypeObject *)Py_NewRef(args[2]);
+    method->seen = NULL;
     method->vectorcall = context_method_call;
     return (PyObject *)method;
 }

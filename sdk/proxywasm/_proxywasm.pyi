@@ -44,9 +44,10 @@ def add_header_map_value(map_type: int, key: str, value: str | bytes, /) -> None
 def replace_header_map_value(map_type: int, key: str, value: str | bytes, /) -> None: ...
 def remove_header_map_value(map_type: int, key: str, /) -> None: ...
 def set_header_map_value(map_type: int, key: str, value: str | bytes | None, /) -> None: ...
-def context_method(function: Callable[..., object], first: int, /) -> object:
-    """The class attribute for ``function`` with ``first`` bound (C module only): reads as
-    ``MethodType(function, first)``; ``context.<name>(...)`` calls ``function(first, ...)``."""
+def context_method(function: Callable[..., object], first: object, owner: type, /) -> object:
+    """The attribute of class ``owner`` for ``function`` with ``first`` bound (C module only):
+    reads as ``MethodType(function, first)``; ``context.<name>(...)`` calls
+    ``function(first, ...)``."""
 
 # Streams
 def continue_stream(stream_type: int, /) -> None: ...

@@ -73,7 +73,7 @@ class _HostMethod:
 
     def __set_name__(self, owner: type, name: str) -> None:
         _host_methods.append((owner, name, self))
-        setattr(owner, name, self.held())
+        setattr(owner, name, self.held(owner))
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         """Call it where no class body holds it, as the method it stands for."""
@@ -84,11 +84,11 @@ class _HostMethod:
         native = _host.native()
         return MethodType(getattr(_host, self.twin) if native else self.function, self.first)
 
-    def held(self) -> object:
-        """What the class holds: inside a proxy, ``_proxywasm.context_method``, which reads as
+    def held(self, owner: type) -> object:
+        """What ``owner`` holds: inside a proxy, ``_proxywasm.context_method``, which reads as
         ``bound()`` and lets CPython call ``self.<method>(...)`` without making it."""
         if _host.native():
-            return _host.context_method(getattr(_host, self.twin), self.first)
+            return _host.context_method(getattr(_host, self.twin), self.first, owner)
         return self.bound()
 
 
@@ -97,7 +97,7 @@ _host_methods: list[tuple[type, str, _HostMethod]] = []
 
 def _repoint() -> None:
     for owner, name, host_method in _host_methods:
-        setattr(owner, name, host_method.held())
+        setattr(owner, name, host_method.held(owner))
 
 
 _host._on_bind.append(_repoint)
