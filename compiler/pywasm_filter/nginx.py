@@ -279,7 +279,7 @@ def nginx_conf(options: WasmxOptions) -> str:
         "# nginx.conf for Nginx WasmX: nginx -p DIR -c nginx.conf (DIR holds logs/ for the pid)",
         *_notes(options),
         "daemon off;",
-        "worker_processes 1;  # each worker compiles the module (about 3 s and 95 MiB each)",
+        f"worker_processes 1;  # {_load_note(options)}",
         "error_log stderr info;",
         "pid logs/nginx.pid;",
         "",
@@ -290,6 +290,13 @@ def nginx_conf(options: WasmxOptions) -> str:
         "http {", *_indented(http, 1), "}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _load_note(options: WasmxOptions) -> str:
+    if options.compile_cache is None:
+        return ("each worker compiles the module as it starts (seconds, tens of MiB; "
+                "--compile-cache saves it)")
+    return "a worker loads the module from Wasmtime's cache; only the first one compiles it"
 
 
 def _notes(options: WasmxOptions) -> list[str]:
