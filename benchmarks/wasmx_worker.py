@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import sys
 import time
@@ -30,16 +29,19 @@ from .fuel import request, start
 BATCHES = 5
 
 
-def _rss_mib() -> float:
-    """This process's resident memory now (VmRSS)."""
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from /proc/self/status: VmRSS now, VmHWM its peak."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _reset_peak() -> float:
+    """Set the peak (VmHWM) to the resident memory now, and return that. ru_maxrss would not
+    do: it survives exec, so a child started by a big parent reports the parent's peak."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mib("VmRSS")
 
 
 def wasmx_config(opt_level: str, cache_toml: Path | None) -> Config:
@@ -74,19 +76,19 @@ def _request_us(store: Store, exports: dict[str, object], requests: int) -> floa
 def worker(path: Path, config: Config, requests: int) -> dict[str, object]:
     """The figures of one worker-like load of ``path`` (memory over this process's baseline,
     taken before the module's bytes are read: a WasmX worker holds them too)."""
-    baseline_rss, baseline_peak = _rss_mib(), _peak_mib()
+    baseline = _reset_peak()
     engine = Engine(config)
     data = path.read_bytes()
     wall, cpu = time.perf_counter(), time.process_time()
     module = Module(engine, data)
     figures: dict[str, object] = {
         "compile_s": time.perf_counter() - wall, "compile_cpu_s": time.process_time() - cpu,
-        "compile_peak_mib": _peak_mib() - baseline_peak}
+        "compile_peak_mib": _status_mib("VmHWM") - baseline}
     store = Store(engine)
     wall = time.perf_counter()
     exports = dict(start(store, module))
     figures["instantiate_ms"] = (time.perf_counter() - wall) * 1000
-    figures["worker_rss_mib"] = _rss_mib() - baseline_rss
+    figures["worker_rss_mib"] = _status_mib("VmRSS") - baseline
     if requests:
         figures["request_cpu_us"] = _request_us(store, exports, requests)
     figures["wasmtime"] = metadata.version("wasmtime")
