@@ -91,7 +91,7 @@ def measure(modules: list[Path], settings: tuple[Setting, ...] = SETTINGS, repea
     """module -> setting name -> figure -> median over ``repeat`` interleaved rounds."""
     samples: dict[Path, dict[str, dict[str, list[float]]]] = {
         module: {setting.name: {} for setting in settings} for module in modules}
-    enabled_key = _wasmtime_major(python) < 34  # the key went in wasmtime#10665 (34.0)
+    enabled_key = _wasmtime_major(python) < 33  # wasmtime-py 32 needs the key, 33 refuses it
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(repeat):
             for index, module in enumerate(modules):
@@ -125,7 +125,7 @@ def callgrind(module: Path, requests: int = 10, python: str = sys.executable
     warm one), to start one VM from the warm cache (a whole worker process replaying no
     request), and per request ((with ``requests`` per batch - without) / requests replayed).
     The cache is filled under valgrind too: its key holds the CPU features, which differ."""
-    enabled_key = _wasmtime_major(python) < 34
+    enabled_key = _wasmtime_major(python) < 33
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         toml = Path(tmp) / "cache.toml"

@@ -86,14 +86,14 @@ def _check_size(size: str) -> None:
 
 def cache_toml(directory: Path, *, enabled_key: bool = True) -> str:
     """Wasmtime's cache configuration keeping compiled modules in ``directory``. Wasmtime 26
-    (WasmX's) requires `enabled = true`; later versions (wasmtime-py 50 here) refuse the key,
-    since the cache configuration's rework (wasmtime#10665): ``enabled_key=False`` for them."""
+    (WasmX's) up to 32 require `enabled = true`; 33 and later (wasmtime-py 50 here) refuse the
+    key: ``enabled_key=False`` for them."""
     _check_cache_path("--compile-cache", directory)
     escaped = str(directory).replace("\\", "\\\\").replace('"', '\\"')
     lines = ["# Wasmtime's compilation cache for Nginx WasmX (pywasm-filter deploy wasmx "
              "--compile-cache)", "[cache]"]
     if enabled_key:
-        lines.append(f"enabled = true  # Wasmtime {WASMX_WASMTIME} needs it, later ones refuse it")
+        lines.append(f"enabled = true  # Wasmtime {WASMX_WASMTIME} needs it; 33 and later refuse it")
     lines.append(f'directory = "{escaped}"')
     return "\n".join(lines) + "\n"
 
