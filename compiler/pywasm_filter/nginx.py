@@ -93,7 +93,7 @@ def cache_toml(directory: Path, *, enabled_key: bool = True) -> str:
     lines = ["# Wasmtime's compilation cache for Nginx WasmX (pywasm-filter deploy wasmx "
              "--compile-cache)", "[cache]"]
     if enabled_key:
-        lines.append(f"enabled = true  # Wasmtime {WASMX_WASMTIME} needs it; 33 and later refuse it")
+        lines.append(f"enabled = true  # Wasmtime {WASMX_WASMTIME} needs it, 33 and up refuse it")
     lines.append(f'directory = "{escaped}"')
     return "\n".join(lines) + "\n"
 
