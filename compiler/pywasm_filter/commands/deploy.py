@@ -231,21 +231,21 @@ def _wasmx(args: argparse.Namespace) -> None:
     else:
         print("note: without --filter FILTER.py, shm zones and callout names come from the "
               "options only (--shm-kv, --shm-queue, --callout)", file=sys.stderr)
-    if args.compile_cache is None:
-        _write(nginx.snippet(options) if args.snippet else nginx.nginx_conf(options), args.output)
-        return
-    if args.output is None:
-        raise DeployError("--compile-cache also writes Wasmtime's cache configuration "
-                          f"({nginx.CACHE_TOML}) beside the nginx configuration: give -o FILE")
-    options.compile_cache = args.compile_cache
-    options.cache_config = args.output.parent.resolve() / nginx.CACHE_TOML
+    if args.compile_cache is not None:
+        if args.output is None:
+            raise DeployError("--compile-cache also writes Wasmtime's cache configuration "
+                              f"({nginx.CACHE_TOML}) beside the nginx configuration: give -o FILE")
+        options.compile_cache = args.compile_cache
+        options.cache_config = args.output.parent.resolve() / nginx.CACHE_TOML
     text = nginx.snippet(options) if args.snippet else nginx.nginx_conf(options)
-    _write(nginx.cache_toml(args.compile_cache), options.cache_config)
+    if options.cache_config is not None:
+        _write(nginx.cache_toml(args.compile_cache), options.cache_config)
     _write(text, args.output)
-    print(f"note: nginx's workers write compiled modules to {args.compile_cache}: make it "
-          "writable by the user they run as (nginx's `user` directive, nobody when nginx starts "
-          f"as root; e.g. install -d -o nobody {args.compile_cache}); the first worker to load "
-          "the module still compiles it", file=sys.stderr)
+    if options.cache_config is not None:
+        print(f"note: nginx's workers write compiled modules to {args.compile_cache}: make it "
+              "writable by the user they run as (nginx's `user` directive, nobody when nginx "
+              f"starts as root; e.g. install -d -o nobody {args.compile_cache}); the first "
+              "worker to load the module still compiles it", file=sys.stderr)
 
 
 _TARGETS: dict[str, Callable[[argparse.Namespace], None]] = {
