@@ -114,7 +114,7 @@ def _check_cache(options: WasmxOptions) -> None:
     _check_cache_path("--compile-cache", directory)
     if directory.exists() and not directory.is_dir():
         raise NginxError(f"--compile-cache {directory}: that is a file; give a directory "
-                         "(nginx's workers create it if its parent lets them)")
+                         "(Wasmtime creates it when its parent lets it)")
     if config is None:
         raise NginxError("--compile-cache needs the path of Wasmtime's cache configuration file")
     _check_cache_path("the cache configuration", config)
@@ -296,7 +296,7 @@ def _load_note(options: WasmxOptions) -> str:
     if options.compile_cache is None:
         return ("each worker compiles the module as it starts (seconds, tens of MiB; "
                 "--compile-cache saves it)")
-    return "a worker loads the module from Wasmtime's cache; only the first one compiles it"
+    return "a worker loads the module from Wasmtime's cache once one has compiled it"
 
 
 def _notes(options: WasmxOptions) -> list[str]:
