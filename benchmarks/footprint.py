@@ -70,22 +70,22 @@ def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
     return figures
 
 
-def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, dict[str, float]]:
+def envoy_figures(variants: list[Variant], starts: int,
+                  work: Path) -> dict[str, dict[str, float]]:
     """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
-    samples: dict[Path, dict[str, list[float]]] = {path: {} for path in modules}
+    samples: dict[str, dict[str, list[float]]] = {variant.name: {} for variant in variants}
     for _ in range(starts):
-        for path in modules:
+        for variant in variants:
             for concurrency in CONCURRENCIES:
-                variant = Variant(path.stem, path)
                 with PinnedEnvoy(variant, work, concurrency=concurrency) as envoy:
-                    row = samples[path]
+                    row = samples[variant.name]
                     if concurrency == 1:
                         row.setdefault("load_seconds", []).append(envoy.load_seconds)
                         row.setdefault("load_cpu_seconds", []).append(envoy.load_cpu_seconds)
                     time.sleep(0.5)  # every worker's VM is created by now
                     row.setdefault(f"rss_mib_c{concurrency}", []).append(envoy.rss_mib())
-    return {path: {key: statistics.median(values) for key, values in row.items()}
-            for path, row in samples.items()}
+    return {name: {key: statistics.median(values) for key, values in row.items()}
+            for name, row in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="Envoy starts per module and "
                         "concurrency (default 3)")
     parser.add_argument("--no-envoy", action="store_true", help="sizes and Wasmtime only")
+    parser.add_argument("--compare-release", action="store_true",
+                        help="also run each module without the bootstrap's "
+                             "memory_allocator_manager (as NAME-keep)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         modules: list[Path] = args.modules
@@ -102,22 +105,29 @@ def main(argv: list[str] | None = None) -> int:
             from pywasm_filter.build import build
 
             modules = [build(FILTERS / "python_filter.py", Path(tmp) / "python.wasm").output]
-        rows: dict[Path, dict[str, float]] = {}
+        variants = [Variant(path.name, path) for path in modules]
+        if args.compare_release:
+            variants += [Variant(f"{path.name}-keep", path, release_memory=False)
+                         for path in modules]
+        rows: dict[str, dict[str, float]] = {}
         for path in modules:
             data = path.read_bytes()
-            rows[path] = {"file_mb": len(data) / 1e6, "code_mb": binary.code_size(data) / 1e6,
-                          "data_mb": binary.data_size(data) / 1e6,
-                          **_wasmtime_in_subprocess(path)}
+            rows[path.name] = {"file_mb": len(data) / 1e6,
+                               "code_mb": binary.code_size(data) / 1e6,
+                               "data_mb": binary.data_size(data) / 1e6,
+                               **_wasmtime_in_subprocess(path)}
+        for variant in variants:
+            rows.setdefault(variant.name, dict(rows[variant.name.removesuffix("-keep")]))
         if not args.no_envoy:
-            for path, figures in envoy_figures(modules, args.starts, Path(tmp)).items():
-                rows[path].update(figures)
+            for name, figures in envoy_figures(variants, args.starts, Path(tmp)).items():
+                rows[name].update(figures)
                 extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
-                rows[path]["rss_mib_per_extra_worker"] = extra
+                rows[name]["rss_mib_per_extra_worker"] = extra
     keys = list(next(iter(rows.values())))
-    print("figure".ljust(28) + "".join(path.name.rjust(16) for path in rows))
+    print("figure".ljust(28) + "".join(name.rjust(22) for name in rows))
     for key in keys:
-        print(key.ljust(28) + "".join(f"{rows[path].get(key, float('nan')):16.3f}"
-                                      for path in rows))
+        print(key.ljust(28) + "".join(f"{rows[name].get(key, float('nan')):22.3f}"
+                                      for name in rows))
     return 0
 
 

@@ -8,10 +8,12 @@ variant's server runs beside Envoy, started and stopped with it, measured the sa
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -82,7 +84,8 @@ class PinnedEnvoy(Envoy):
         self.variant = variant
         port = free_port()
         filters = [] if variant.module is None else [WasmFilter(variant.module)]
-        config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
+        config = HttpBootstrap(filters=filters, direct_response_body="ok\n",
+                               release_memory=variant.release_memory).to_config()
         config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
         directory = workdir / f"{variant.name}-c{concurrency}"
         self.server = (peers.ExtProcServer(free_port(), directory / "ext_proc.log", ENVOY_CORE)
@@ -142,6 +145,12 @@ class PinnedEnvoy(Envoy):
     def rss_mib(self) -> float:
         """Envoy's resident set size, in MiB."""
         return _rss_mib(self.pid)
+
+    def admin_json(self, path: str) -> Any:
+        """What Envoy's admin API answers at ``path`` (e.g. "/memory"), decoded from JSON."""
+        address = (self.workdir / "admin.address").read_text().strip()
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+            return json.loads(response.read())
 
     def server_cpu_seconds(self) -> float | None:
         """CPU time of the ext_proc server process (None without one)."""

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -134,12 +134,17 @@ def _start_samples(variants: list[Variant], plan: Plan, wrk: str, work: Path,
                 figures[variant.name]["rss_mib_concurrency_2"].append(envoy.rss_mib())
 
 
-def measure(plan: Plan, out: Path, extra: Sequence[Variant] = ()) -> dict[str, Any]:
-    """Run the whole benchmark, with ``extra`` module variants beside the built ones, and
-    return the summary written to results.json."""
+def measure(plan: Plan, out: Path, extra: Sequence[Variant] = (),
+            compare_release: bool = False) -> dict[str, Any]:
+    """Run the whole benchmark, with ``extra`` module variants beside the built ones (and,
+    with ``compare_release``, the Wasm ones and none again without the bootstrap's
+    memory_allocator_manager, named NAME-keep), and return the summary written to results.json."""
     wrk = ensure_wrk()
     variants, notes = build_variants(out / "modules")
     variants.extend(extra)
+    if compare_release:
+        variants.extend(replace(variant, name=f"{variant.name}-keep", release_memory=False)
+                        for variant in list(variants) if variant.peer is None)
     figures: dict[str, dict[str, list[float]]] = {
         variant.name: {key: [] for key in (
             "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
@@ -212,11 +217,14 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="NAME=PATH",
                         help="also run this built module (same header work), side by side "
                              "with the others, e.g. a build of an older checkout")
+    parser.add_argument("--compare-release", action="store_true",
+                        help="also run no filter and each Wasm variant without the "
+                             "bootstrap's memory_allocator_manager (as NAME-keep)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    summary = measure(QUICK if args.quick else FULL, out, args.module)
+    summary = measure(QUICK if args.quick else FULL, out, args.module, args.compare_release)
     print(report.table(summary["variants"]))
     ratio = summary["python_over_floor_ratio"]
     print(f"\npython / C floor, added CPU per request: "
