@@ -1,16 +1,17 @@
 """Where Envoy's memory goes: ``benchmarks/envoy_memory.py [--starts N] [--settle S] [A.wasm ...]``.
 
 For no filter, the C floor filter and each module (default: examples/http_headers, built), at
-concurrency 1 and 2, with and without the bootstrap's memory_allocator_manager (the setting
-`pywasm-filter deploy envoy` writes): VmRSS, split by /proc/<pid>/smaps into file-backed pages
-(Envoy's binary), tcmalloc's heap (its parts from the admin /memory endpoint), V8's compiled
-code (the executable anonymous mappings), the VMs' linear memories (anonymous mappings the size
-of the module's memory) and the rest of the anonymous memory (V8's heaps, stacks). Read twice:
-0.5 s after the first 200 and ``--settle`` seconds after the start (tcmalloc hands back free
-pages of partly used huge pages only after about a minute). One round starts every
-configuration, one after the other, and keeps them all running until the late reading; medians
-over ``--starts`` rounds. Also Envoy's CPU time while idle between the two readings (the
-release thread's cost).
+concurrency 1 and 2 (others with ``--concurrency 1,2,8``), with and without the bootstrap's
+memory_allocator_manager (the setting `pywasm-filter deploy envoy` writes): VmRSS, split by
+/proc/<pid>/smaps into file-backed pages (Envoy's binary), tcmalloc's heap (its parts from the
+admin /memory endpoint), V8's compiled code (the executable anonymous mappings), the VMs' linear
+memories (anonymous mappings the size of the module's memory) and the rest of the anonymous
+memory (V8's heaps, stacks; tcmalloc's figure counts some metadata that is not resident, so this
+rest can come out a few MiB below zero). Read twice: 0.5 s after the first 200 and ``--settle``
+seconds after the start (tcmalloc hands back free pages of partly used huge pages only after
+about a minute). One round starts every configuration, one after the other, and keeps them all
+running until the late reading; medians over ``--starts`` rounds. Also Envoy's CPU time while
+idle between the two readings (the release thread's cost).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from .proxy import PinnedEnvoy
 from .variants import Variant, build_c_floor
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "http_headers" / "http_headers.py"
-CONCURRENCIES = (1, 2)
 MIB = 1024 * 1024
 _MAPPING = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$")
 # admin /memory fields, in MiB under these names
@@ -94,7 +94,7 @@ def reading(envoy: PinnedEnvoy, memory_kib: int | None) -> dict[str, float]:
     return row
 
 
-def measure(variants: list[Variant], starts: int, settle: float,
+def measure(variants: list[Variant], concurrencies: list[int], starts: int, settle: float,
             work: Path) -> dict[str, dict[str, list[float]]]:
     """Samples per configuration ("name cN") and figure, early and settled readings."""
     samples: dict[str, dict[str, list[float]]] = {}
@@ -102,7 +102,7 @@ def measure(variants: list[Variant], starts: int, settle: float,
         with ExitStack() as stack:
             running = []
             for variant in variants:
-                for concurrency in CONCURRENCIES:
+                for concurrency in concurrencies:
                     envoy = stack.enter_context(PinnedEnvoy(variant, work, concurrency))
                     started = time.monotonic()
                     time.sleep(0.5)  # every worker's VM is created by now
@@ -125,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", type=Path, help=".wasm files (default: "
                         "examples/http_headers built)")
+    parser.add_argument("--concurrency", default="1,2",
+                        help="Envoy --concurrency values, comma-separated (default 1,2)")
     parser.add_argument("--starts", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--settle", type=float, default=75.0,
                         help="seconds from start to the late reading (default 75)")
@@ -136,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
                  *(Variant(path.stem, path) for path in modules)]
         variants = [*plain, *(Variant(f"{variant.name}-keep", variant.module,
                                       release_memory=False) for variant in plain)]
-        samples = measure(variants, args.starts, args.settle, out)
+        concurrencies = [int(value) for value in args.concurrency.split(",")]
+        samples = measure(variants, concurrencies, args.starts, args.settle, out)
     print(f"medians of {args.starts} rounds, MiB; '-keep': without memory_allocator_manager; "
           f"'settled': {args.settle:.0f} s after the start")
     columns = list(samples)
