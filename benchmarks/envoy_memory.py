@@ -11,7 +11,8 @@ rest can come out a few MiB below zero). Read twice: 0.5 s after the first 200 a
 seconds after the start (tcmalloc hands back free pages of partly used huge pages only after
 about a minute). One round starts every configuration, one after the other, and keeps them all
 running until the late reading; medians over ``--starts`` rounds. Also Envoy's CPU time while
-idle between the two readings (the release thread's cost).
+idle between the two readings (the release thread's cost). With ``--inline``, each module also
+given inline in the configuration instead of as a file (NAME-inline).
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                         "examples/http_headers built)")
     parser.add_argument("--concurrency", default="1,2",
                         help="Envoy --concurrency values, comma-separated (default 1,2)")
+    parser.add_argument("--inline", action="store_true",
+                        help="also each module given inline (vm_config.code.local.inline_bytes)")
     parser.add_argument("--starts", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--settle", type=float, default=75.0,
                         help="seconds from start to the late reading (default 75)")
@@ -138,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                  *(Variant(path.stem, path) for path in modules)]
         variants = [*plain, *(Variant(f"{variant.name}-keep", variant.module,
                                       release_memory=False) for variant in plain)]
+        if args.inline:
+            variants += [Variant(f"{path.stem}-inline", path, inline_code=True)
+                         for path in modules]
         concurrencies = [int(value) for value in args.concurrency.split(",")]
         samples = measure(variants, concurrencies, args.starts, args.settle, out)
     print(f"medians of {args.starts} rounds, MiB; '-keep': without memory_allocator_manager; "

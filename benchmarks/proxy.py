@@ -8,6 +8,7 @@ variant's server runs beside Envoy, started and stopped with it, measured the sa
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -67,6 +68,13 @@ def _peer_filter(config: dict[str, Any], variant: Variant,
         config["static_resources"]["clusters"].append(peers.ext_proc_cluster(server.port))
 
 
+def _inline_code(config: dict[str, Any], module: Path) -> None:
+    """Give the Wasm filter in ``config`` its module as ``inline_bytes`` instead of a file."""
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    vm_config = manager["typed_config"]["http_filters"][0]["typed_config"]["config"]["vm_config"]
+    vm_config["code"] = {"local": {"inline_bytes": base64.b64encode(module.read_bytes()).decode()}}
+
+
 def _log_time(line: str) -> float | None:
     match = _LOG_TIME.match(line)
     if match is None:
@@ -91,6 +99,8 @@ class PinnedEnvoy(Envoy):
         self.server = (peers.ExtProcServer(free_port(), directory / "ext_proc.log", ENVOY_CORE)
                        if variant.peer == "ext_proc" else None)
         _peer_filter(config, variant, self.server)
+        if variant.inline_code and variant.module is not None:
+            _inline_code(config, variant.module)
         super().__init__(config, directory,
                          concurrency=concurrency, log_level="warn",
                          command_prefix=["taskset", "-c", ENVOY_CORE])

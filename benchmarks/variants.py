@@ -33,13 +33,15 @@ class Variant:
     """One configuration of Envoy: no filter, one Wasm module or one peer doing the header work.
 
     ``peer`` names a non-Wasm filter made by peers.py: "lua" or "ext_proc";
-    ``release_memory`` False leaves out the bootstrap's memory_allocator_manager (to measure it).
+    ``release_memory`` False leaves out the bootstrap's memory_allocator_manager, ``inline_code``
+    puts the module's bytes into the configuration instead of its file name (to measure them).
     """
 
     name: str
     module: Path | None
     peer: str | None = None
     release_memory: bool = True
+    inline_code: bool = False
 
     @property
     def filtered(self) -> bool:
