@@ -2,16 +2,19 @@
 
 For each module: its sizes; Envoy start to the first 200 and Envoy's RSS at concurrency 1, 2, 4
 and 8 (pinned to one core as in run.py; starts interleaved across modules, medians printed);
-and, as the WasmX figure (Nginx WasmX compiles the module with Wasmtime's Cranelift in every
-worker), Wasmtime's compile time and peak memory, and the time to instantiate one VM, which
-includes expanding a compressed snapshot. Without arguments it builds benchmarks' Python filter.
+the time to instantiate one VM in Wasmtime, which includes expanding a compressed snapshot; and
+the WasmX figures (`wasmx.py`): Nginx WasmX compiles the module in every worker with parallel
+compilation off, so its compile time, compile peak memory and worker RSS come from fresh
+worker-like processes set up as WasmX sets Wasmtime up (wasmtime-py's default Engine compiles
+on every core and understated the time), without a cache, and with the `deploy wasmx
+--compile-cache` configuration over an empty (cold) and a filled (warm) cache directory.
+Without arguments it builds benchmarks' Python filter.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,19 +32,17 @@ from pywasm_filter.wasm import binary
 
 from .proxy import PinnedEnvoy
 from .variants import FILTERS, Variant
+from .wasmx import CACHE_SETTINGS
+from .wasmx import measure as wasmx_measure
 
 CONCURRENCIES = (1, 2, 4, 8)
 INSTANTIATIONS = 5
 
 
 def wasmtime_figures(path: Path) -> dict[str, float]:
-    """Cranelift compile seconds and peak RSS (MiB) of a fresh process, and instantiation ms."""
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    """The fastest of INSTANTIATIONS instantiations of one VM, in ms."""
     engine = Engine()
-    started = time.perf_counter()
     module = Module(engine, path.read_bytes())
-    compile_seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     linker = Linker(engine)
     linker.define_wasi()
     for entry in module.imports:
@@ -54,9 +55,7 @@ def wasmtime_figures(path: Path) -> dict[str, float]:
         started = time.perf_counter()
         linker.instantiate(store, module)
         times.append(time.perf_counter() - started)
-    return {"wasmtime_compile_seconds": compile_seconds,
-            "wasmtime_compile_peak_mib": (peak - baseline) / 1024,
-            "wasmtime_instantiate_ms": min(times) * 1000}
+    return {"wasmtime_instantiate_ms": min(times) * 1000}
 
 
 def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
@@ -70,22 +69,34 @@ def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
     return figures
 
 
-def envoy_figures(variants: list[Variant], starts: int,
-                  work: Path) -> dict[str, dict[str, float]]:
+def wasmx_figures(modules: list[Path], repeat: int) -> dict[Path, dict[str, float]]:
+    """Per module: WasmX's compile s, compile peak MiB and worker RSS MiB without a cache, and
+    with it cold and warm (medians of ``repeat`` interleaved rounds of fresh processes)."""
+    rows: dict[Path, dict[str, float]] = {path: {} for path in modules}
+    for path, settings in wasmx_measure(modules, CACHE_SETTINGS, repeat).items():
+        for name, figures in settings.items():
+            prefix = "wasmx" if name == "wasmx" else name.replace(" ", "_")
+            for key in ("compile_s", "compile_peak_mib", "worker_rss_mib"):
+                rows[path][f"{prefix}_{key}"] = figures[key]
+    return rows
+
+
+def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, dict[str, float]]:
     """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
-    samples: dict[str, dict[str, list[float]]] = {variant.name: {} for variant in variants}
+    samples: dict[Path, dict[str, list[float]]] = {path: {} for path in modules}
     for _ in range(starts):
-        for variant in variants:
+        for path in modules:
             for concurrency in CONCURRENCIES:
+                variant = Variant(path.stem, path)
                 with PinnedEnvoy(variant, work, concurrency=concurrency) as envoy:
-                    row = samples[variant.name]
+                    row = samples[path]
                     if concurrency == 1:
                         row.setdefault("load_seconds", []).append(envoy.load_seconds)
                         row.setdefault("load_cpu_seconds", []).append(envoy.load_cpu_seconds)
                     time.sleep(0.5)  # every worker's VM is created by now
                     row.setdefault(f"rss_mib_c{concurrency}", []).append(envoy.rss_mib())
-    return {name: {key: statistics.median(values) for key, values in row.items()}
-            for name, row in samples.items()}
+    return {path: {key: statistics.median(values) for key, values in row.items()}
+            for path, row in samples.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--starts", type=int, default=3, help="Envoy starts per module and "
                         "concurrency (default 3)")
     parser.add_argument("--no-envoy", action="store_true", help="sizes and Wasmtime only")
-    parser.add_argument("--compare-release", action="store_true",
-                        help="also run each module without the bootstrap's "
-                             "memory_allocator_manager (as NAME-keep)")
+    parser.add_argument("--wasmx-repeat", type=int, default=3,
+                        help="fresh worker processes per WasmX setting (default 3)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         modules: list[Path] = args.modules
@@ -105,29 +115,24 @@ def main(argv: list[str] | None = None) -> int:
             from pywasm_filter.build import build
 
             modules = [build(FILTERS / "python_filter.py", Path(tmp) / "python.wasm").output]
-        variants = [Variant(path.name, path) for path in modules]
-        if args.compare_release:
-            variants += [Variant(f"{path.name}-keep", path, release_memory=False)
-                         for path in modules]
-        rows: dict[str, dict[str, float]] = {}
+        rows: dict[Path, dict[str, float]] = {}
         for path in modules:
             data = path.read_bytes()
-            rows[path.name] = {"file_mb": len(data) / 1e6,
-                               "code_mb": binary.code_size(data) / 1e6,
-                               "data_mb": binary.data_size(data) / 1e6,
-                               **_wasmtime_in_subprocess(path)}
-        for variant in variants:
-            rows.setdefault(variant.name, dict(rows[variant.name.removesuffix("-keep")]))
+            rows[path] = {"file_mb": len(data) / 1e6, "code_mb": binary.code_size(data) / 1e6,
+                          "data_mb": binary.data_size(data) / 1e6,
+                          **_wasmtime_in_subprocess(path)}
+        for path, figures in wasmx_figures(modules, args.wasmx_repeat).items():
+            rows[path].update(figures)
         if not args.no_envoy:
-            for name, figures in envoy_figures(variants, args.starts, Path(tmp)).items():
-                rows[name].update(figures)
+            for path, figures in envoy_figures(modules, args.starts, Path(tmp)).items():
+                rows[path].update(figures)
                 extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
-                rows[name]["rss_mib_per_extra_worker"] = extra
+                rows[path]["rss_mib_per_extra_worker"] = extra
     keys = list(next(iter(rows.values())))
-    print("figure".ljust(28) + "".join(name.rjust(22) for name in rows))
+    print("figure".ljust(28) + "".join(path.name.rjust(16) for path in rows))
     for key in keys:
-        print(key.ljust(28) + "".join(f"{rows[name].get(key, float('nan')):22.3f}"
-                                      for name in rows))
+        print(key.ljust(28) + "".join(f"{rows[path].get(key, float('nan')):16.3f}"
+                                      for path in rows))
     return 0
 
 
