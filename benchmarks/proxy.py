@@ -42,9 +42,14 @@ def _get_status(port: int) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a whole process (all threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
@@ -151,6 +156,11 @@ class PinnedEnvoy(Envoy):
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the whole Envoy process (all threads), from /proc."""
         return _cpu_seconds(self.pid)
+
+    def minor_faults(self) -> int:
+        """Page faults of the whole Envoy process served without I/O (e.g. pages the allocator
+        handed back to the kernel and touches again), from /proc."""
+        return int(_stat_fields(self.pid)[7])
 
     def rss_mib(self) -> float:
         """Envoy's resident set size, in MiB."""

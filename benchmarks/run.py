@@ -89,15 +89,18 @@ def _cpu_rounds(variants: list[Variant], plan: Plan, wrk: str, work: Path,
             order = envoys if round_number % 2 == 0 else envoys[::-1]
             for envoy in order:
                 before = envoy.cpu_seconds()
+                faults_before = envoy.minor_faults()
                 server_before = envoy.server_cpu_seconds()
                 result = run_wrk(wrk, envoy.url, plan.seconds)
                 cpu = envoy.cpu_seconds() - before
+                faults = envoy.minor_faults() - faults_before
                 server_after = envoy.server_cpu_seconds()
                 if result.errors:
                     print(f"warning: {envoy.variant.name}: {result.errors} errors in a round",
                           file=sys.stderr)
                 row = figures[envoy.variant.name]
                 row["cpu_us_per_request"].append(cpu / result.requests * 1e6)
+                row["minor_faults_per_1k_requests"].append(faults / result.requests * 1e3)
                 row["requests_per_second"].append(result.requests_per_second)
                 row["p50_ms"].append(result.p50_ms)
                 row["p99_ms"].append(result.p99_ms)
@@ -147,7 +150,8 @@ def measure(plan: Plan, out: Path, extra: Sequence[Variant] = (),
                         for variant in list(variants) if variant.peer is None)
     figures: dict[str, dict[str, list[float]]] = {
         variant.name: {key: [] for key in (
-            "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
+            "cpu_us_per_request", "minor_faults_per_1k_requests", "requests_per_second",
+            "p50_ms", "p99_ms", "load_seconds",
             "load_cpu_seconds",
             "vm_to_first_callback_seconds", "rss_mib_concurrency_1", "rss_mib_concurrency_2",
             "server_cpu_us_per_request", "server_rss_mib")}
