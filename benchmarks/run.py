@@ -138,12 +138,16 @@ def _start_samples(variants: list[Variant], plan: Plan, wrk: str, work: Path,
 
 
 def measure(plan: Plan, out: Path, extra: Sequence[Variant] = (),
-            compare_release: bool = False) -> dict[str, Any]:
-    """Run the whole benchmark, with ``extra`` module variants beside the built ones (and,
-    with ``compare_release``, the Wasm ones and none again without the bootstrap's
+            compare_release: bool = False, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Run the whole benchmark, with ``extra`` module variants beside the built ones (only
+    those named in ``only`` besides none, c_floor and python, if given; and, with
+    ``compare_release``, the Wasm ones and none again without the bootstrap's
     memory_allocator_manager, named NAME-keep), and return the summary written to results.json."""
     wrk = ensure_wrk()
     variants, notes = build_variants(out / "modules")
+    if only:
+        variants = [variant for variant in variants
+                    if variant.name in {"none", "c_floor", "python", *only}]
     variants.extend(extra)
     if compare_release:
         variants.extend(replace(variant, name=f"{variant.name}-keep", release_memory=False)
@@ -182,7 +186,7 @@ def measure(plan: Plan, out: Path, extra: Sequence[Variant] = (),
     floor_added = results["c_floor"]["added_cpu_us_per_request"]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "mode": "quick" if plan is QUICK else "full",
+        "mode": "quick" if plan.seconds == QUICK.seconds else "full",
         "plan": {"rounds": plan.rounds, "seconds_per_run": plan.seconds,
                  "starts_per_variant": plan.extra_starts + 1},
         "machine": _machine(),
@@ -224,11 +228,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-release", action="store_true",
                         help="also run no filter and each Wasm variant without the "
                              "bootstrap's memory_allocator_manager (as NAME-keep)")
+    parser.add_argument("--only", default="", metavar="NAMES",
+                        help="comma-separated built variants to run besides none, c_floor and "
+                             "python (default: all), e.g. lua,ext_proc")
+    parser.add_argument("--rounds", type=int, help="measuring rounds (default: 3 quick, 7 full)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    summary = measure(QUICK if args.quick else FULL, out, args.module, args.compare_release)
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
+    summary = measure(plan, out, args.module, args.compare_release,
+                      [name for name in args.only.split(",") if name])
     print(report.table(summary["variants"]))
     ratio = summary["python_over_floor_ratio"]
     print(f"\npython / C floor, added CPU per request: "
