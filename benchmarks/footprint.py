@@ -70,12 +70,13 @@ def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
     return figures
 
 
-def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, dict[str, float]]:
+def envoy_figures(modules: list[Path], starts: int, work: Path,
+                  concurrencies: tuple[int, ...] = CONCURRENCIES) -> dict[Path, dict[str, float]]:
     """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
     samples: dict[Path, dict[str, list[float]]] = {path: {} for path in modules}
     for _ in range(starts):
         for path in modules:
-            for concurrency in CONCURRENCIES:
+            for concurrency in concurrencies:
                 variant = Variant(path.stem, path)
                 with PinnedEnvoy(variant, work, concurrency=concurrency) as envoy:
                     row = samples[path]
@@ -94,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", type=Path, help=".wasm files to compare")
     parser.add_argument("--starts", type=int, default=3, help="Envoy starts per module and "
                         "concurrency (default 3)")
+    parser.add_argument("--concurrencies", type=int, nargs="+", default=list(CONCURRENCIES),
+                        help="Envoy worker counts to start (default 1 2 4 8; `1` for the start "
+                        "figures alone)")
     parser.add_argument("--no-envoy", action="store_true", help="sizes and Wasmtime only")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
@@ -109,10 +113,13 @@ def main(argv: list[str] | None = None) -> int:
                           "data_mb": binary.data_size(data) / 1e6,
                           **_wasmtime_in_subprocess(path)}
         if not args.no_envoy:
-            for path, figures in envoy_figures(modules, args.starts, Path(tmp)).items():
+            concurrencies = tuple(args.concurrencies)
+            for path, figures in envoy_figures(modules, args.starts, Path(tmp),
+                                               concurrencies).items():
                 rows[path].update(figures)
-                extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
-                rows[path]["rss_mib_per_extra_worker"] = extra
+                if {1, 8} <= set(concurrencies):
+                    extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
+                    rows[path]["rss_mib_per_extra_worker"] = extra
     keys = list(next(iter(rows.values())))
     print("figure".ljust(28) + "".join(path.name.rjust(16) for path in rows))
     for key in keys:
