@@ -1,4 +1,4 @@
-"""A filter that makes and dumps `ast` nodes inside a callback (the AST types were made at build)."""
+"""A filter that makes and dumps `ast` nodes in a callback (their types were made at build)."""
 
 from __future__ import annotations
 
