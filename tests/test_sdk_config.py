@@ -79,3 +79,35 @@ def test_unsupported_annotation_is_named() -> None:
 
     with pytest.raises(ConfigError, match="unknown type 'set'"):
         load(Odd, b'{"value": [1]}')
+
+
+@dataclass
+class Checked:
+    limit: int
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+
+
+@dataclass
+class Outer:
+    inner: Checked
+
+
+def test_dataclass_checks_become_config_errors_naming_where() -> None:
+    expected = r"^configuration\.inner: limit must be at least 1, got 0$"
+    with pytest.raises(ConfigError, match=expected):
+        load(Outer, b'{"inner": {"limit": 0}}')
+
+
+def test_config_error_from_a_check_keeps_its_own_message() -> None:
+    @dataclass
+    class Strict:
+        name: str
+
+        def __post_init__(self) -> None:
+            raise ConfigError(f"configuration.name {self.name!r} is taken")
+
+    with pytest.raises(ConfigError, match=r"^configuration\.name 'a' is taken$"):
+        load(Strict, b'{"name": "a"}')

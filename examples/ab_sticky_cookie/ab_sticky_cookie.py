@@ -31,7 +31,7 @@ class Settings:
     client_id_header: str = ""
     max_age: int = 30 * 24 * 3600
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         """Refuse weights that assign nothing and names a cookie cannot carry."""
         if any(weight < 0 for weight in self.variants.values()) or not self.total:
             raise ConfigError("configuration.variants: weights must be >= 0 and one above 0, "
@@ -60,12 +60,7 @@ class AbRoot(RootContext):
     settings: Settings
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
-        try:
-            self.settings = load(Settings, self.get_plugin_configuration())
-            self.settings.check()
-        except ConfigError as error:
-            proxywasm.log_error(f"rejecting the plugin configuration: {error}")
-            return False
+        self.settings = load(Settings, self.get_plugin_configuration())  # ConfigError refuses it
         return True
 
     def create_http_context(self, context_id: int) -> HttpContext:

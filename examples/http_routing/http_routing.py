@@ -27,7 +27,7 @@ class Settings:
     canary_prefix: str = "canary."
     header: str = "x-canary"
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         """Refuse a share outside 0..100 and a prefix that is not part of a host name."""
         if not 0 <= self.canary_percent <= 100:
             raise ConfigError(f"configuration.canary_percent must be in 0..100, "
@@ -44,12 +44,7 @@ class RoutingRoot(RootContext):
     settings: Settings
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
-        try:
-            self.settings = load(Settings, self.get_plugin_configuration())
-            self.settings.check()
-        except ConfigError as error:
-            proxywasm.log_error(f"rejecting the plugin configuration: {error}")
-            return False
+        self.settings = load(Settings, self.get_plugin_configuration())  # ConfigError refuses it
         return True
 
     def create_http_context(self, context_id: int) -> HttpContext:

@@ -40,6 +40,13 @@ class Settings:
     leeway_seconds: int = 0
     subject_header: str = "x-jwt-sub"
 
+    def __post_init__(self) -> None:
+        """Refuse an empty key set and keys too short for HS256."""
+        short = [kid for kid, key in self.keys.items() if len(key.encode()) < MIN_KEY_BYTES]
+        if not self.keys or short:
+            raise ConfigError(f"give keys of at least {MIN_KEY_BYTES} bytes "
+                              f"(too short: {', '.join(short)})")
+
 
 class TokenError(Exception):
     """The request carries no token this filter accepts; the message says why."""
@@ -51,17 +58,7 @@ class JwtAuthRoot(RootContext):
     settings: Settings
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
-        try:
-            self.settings = load(Settings, self.get_plugin_configuration())
-        except ConfigError as error:
-            proxywasm.log_error(f"rejecting the plugin configuration: {error}")
-            return False
-        short = [kid for kid, key in self.settings.keys.items()
-                 if len(key.encode()) < MIN_KEY_BYTES]
-        if not self.settings.keys or short:
-            proxywasm.log_error(f"rejecting the plugin configuration: give keys of at least "
-                                f"{MIN_KEY_BYTES} bytes (too short: {', '.join(short)})")
-            return False
+        self.settings = load(Settings, self.get_plugin_configuration())  # ConfigError refuses it
         proxywasm.log_info(f"verifying HS256 tokens with keys {', '.join(self.settings.keys)}")
         return True
 

@@ -30,7 +30,7 @@ class Settings:
     burst: int
     key_header: str = ""
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         """Refuse a bucket that could never serve a request."""
         if self.rate <= 0 or self.burst < 1:
             raise ConfigError(f"configuration: rate must be > 0 and burst >= 1, got {self}")
@@ -68,12 +68,7 @@ class RateLimitRoot(RootContext):
     settings: Settings
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
-        try:
-            self.settings = load(Settings, self.get_plugin_configuration())
-            self.settings.check()
-        except ConfigError as error:
-            proxywasm.log_error(f"rejecting the plugin configuration: {error}")
-            return False
+        self.settings = load(Settings, self.get_plugin_configuration())  # ConfigError refuses it
         return True
 
     def create_http_context(self, context_id: int) -> HttpContext:

@@ -1,8 +1,8 @@
 """Typed configuration: the plugin configuration is JSON loaded into a dataclass.
 
-A bad configuration (invalid JSON, a wrong type, a missing or misspelt field) is logged with
-the field's name and rejected by returning False from ``on_configure``, so Envoy refuses the
-configuration instead of running a half-configured filter.
+A bad configuration (invalid JSON, a wrong type, a missing or misspelt field) makes ``load``
+raise ``ConfigError``; raised from ``on_configure`` it is logged in one line naming the field and
+the configuration is rejected, so Envoy refuses it instead of running a half-configured filter.
 
 Example configuration: ``{"header": "x-tenant", "value": "blue", "deny_paths": ["/admin"]}``
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import proxywasm
 from proxywasm import Action, HttpContext, RootContext
-from proxywasm.config import ConfigError, load
+from proxywasm.config import load
 
 
 @dataclass
@@ -32,11 +32,7 @@ class TypedConfigRoot(RootContext):
     settings: Settings
 
     def on_configure(self, plugin_configuration_size: int) -> bool:
-        try:
-            self.settings = load(Settings, self.get_plugin_configuration())
-        except ConfigError as error:
-            proxywasm.log_error(f"rejecting the plugin configuration: {error}")
-            return False
+        self.settings = load(Settings, self.get_plugin_configuration())  # ConfigError refuses it
         proxywasm.log_info(f"configured: {self.settings}")
         return True
 

@@ -22,6 +22,7 @@ from ._coroutines import (
 )
 from ._failure import http_failed, log_error, report, stream_failed, where
 from ._state import state
+from .errors import ConfigError
 from .types import Action, PeerType
 
 TYPE_CHECKING = False
@@ -79,8 +80,12 @@ def on_log(context_id: int) -> None:
 # Root context
 
 
-def _root_answer(context_id: int, callback: str, argument: int, refusal: str) -> int:
-    """Run the root's ``on_vm_start``/``on_configure``: 1 if it accepts, 0 if not."""
+def _root_answer(context_id: int, callback: str, argument: int, refusal: str,
+                 configuration: str) -> int:
+    """Run the root's ``on_vm_start``/``on_configure``: 1 if it accepts, 0 if not.
+
+    A ConfigError is the operator's mistake, not the filter's: one line, no traceback.
+    """
     root = _roots.get(context_id)
     if root is None:
         log_error(f"{callback}: no root context {context_id} (its creation failed, see above)")
@@ -92,6 +97,9 @@ def _root_answer(context_id: int, callback: str, argument: int, refusal: str) ->
         if not accepted:
             log_error(f"{where(root, callback, context_id)} returned False")
         return 1 if accepted else 0
+    except ConfigError as exc:
+        log_error(f"rejecting the {configuration} configuration: {exc}")
+        return 0
     except BaseException as exc:
         report(exc, f"{where(root, callback, context_id)} raised; {refusal}")
         return 0
@@ -100,13 +108,13 @@ def _root_answer(context_id: int, callback: str, argument: int, refusal: str) ->
 def on_vm_start(context_id: int, vm_configuration_size: int) -> int:
     """Start the VM: 1 if the root context accepts, 0 to fail."""
     return _root_answer(context_id, "on_vm_start", vm_configuration_size,
-                        "the VM fails to start")
+                        "the VM fails to start", "VM")
 
 
 def on_configure(context_id: int, plugin_configuration_size: int) -> int:
     """Configure the plugin: 1 if the root context accepts its configuration, 0 to reject."""
     return _root_answer(context_id, "on_configure", plugin_configuration_size,
-                        "the configuration is rejected")
+                        "the configuration is rejected", "plugin")
 
 
 def _root_event(context_id: int, callback: str, *arguments: int) -> None:

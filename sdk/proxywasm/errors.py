@@ -1,5 +1,6 @@
 """Exceptions raised when a host call fails (one class per failure status that callers handle),
-and when a callback runs out of its execution budget."""
+when a callback runs out of its execution budget, and the one a filter raises to refuse its
+configuration."""
 
 from __future__ import annotations
 
@@ -76,6 +77,15 @@ class CallbackTimeout(BaseException):
 
     Raised by the runtime inside the looping code. Like KeyboardInterrupt it is not an
     Exception, so ``except Exception`` does not swallow it; the request fails as for any error.
+    """
+
+
+class ConfigError(ValueError):
+    """The plugin or VM configuration is not valid.
+
+    Raised from ``on_configure`` (or ``on_vm_start``) it refuses the configuration with one log
+    line, ``rejecting the plugin configuration: <message>``, and no traceback: the message is
+    for the operator who wrote the configuration, not a bug in the filter.
     """
 
 

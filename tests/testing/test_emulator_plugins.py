@@ -84,3 +84,31 @@ def test_configuration_reaches_the_stream(proxywasm_host: HostFactory) -> None:
     stream.send_request_headers()
     stream.send_response_headers()
     assert stream.response_headers.get("x-conf") == "1"
+
+
+REFUSAL_FILTER = FILTERS / "config_refusal.py"
+
+
+def test_config_error_from_on_configure_is_one_line_without_traceback(
+        proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(REFUSAL_FILTER, vm_configuration="ok",
+                          plugin_configuration='{"limit": 0}')
+    assert not host.start()
+    assert host.logs(LogLevel.ERROR) == [
+        "rejecting the plugin configuration: configuration: limit must be at least 1, got 0"]
+
+
+def test_config_error_from_on_vm_start_rejects_the_vm_configuration(
+        proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(REFUSAL_FILTER, vm_configuration="bad",
+                          plugin_configuration='{"limit": 1}')
+    assert not host.start()
+    assert host.logs(LogLevel.ERROR) == [
+        "rejecting the VM configuration: expected b'ok', got b'bad'"]
+
+
+def test_accepted_configuration_starts_the_plugin(proxywasm_host: HostFactory) -> None:
+    host = proxywasm_host(REFUSAL_FILTER, vm_configuration="ok",
+                          plugin_configuration='{"limit": 1}')
+    assert host.start()
+    assert host.logs(LogLevel.ERROR) == []
