@@ -31,6 +31,8 @@ from .proxy import PinnedEnvoy
 from .variants import FILTERS, Variant
 
 CONCURRENCIES = (1, 2, 4, 8)
+# Envoy's debug lines (component `wasm`) for a new VM: the base one, and each thread's.
+VM_CREATED_MARKERS = ("Base Wasm created", "Thread-Local Wasm created")
 INSTANTIATIONS = 5
 
 
@@ -70,6 +72,13 @@ def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
     return figures
 
 
+def _vms_started(envoy: PinnedEnvoy) -> float:
+    """How many VMs Envoy made from the module (the base VM, then one per thread), from its log:
+    each runs the module's start function (the snapshot's expansion)."""
+    log = envoy.log_path.read_text(errors="replace")
+    return float(log.count(VM_CREATED_MARKERS[0]) + log.count(VM_CREATED_MARKERS[1]))
+
+
 def envoy_figures(modules: list[Path], starts: int, work: Path,
                   concurrencies: tuple[int, ...] = CONCURRENCIES) -> dict[Path, dict[str, float]]:
     """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
@@ -85,6 +94,7 @@ def envoy_figures(modules: list[Path], starts: int, work: Path,
                         row.setdefault("load_cpu_seconds", []).append(envoy.load_cpu_seconds)
                     time.sleep(0.5)  # every worker's VM is created by now
                     row.setdefault(f"rss_mib_c{concurrency}", []).append(envoy.rss_mib())
+                    row.setdefault(f"vms_c{concurrency}", []).append(_vms_started(envoy))
     return {path: {key: statistics.median(values) for key, values in row.items()}
             for path, row in samples.items()}
 

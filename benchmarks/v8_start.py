@@ -33,6 +33,9 @@ from . import fuel
 
 # Envoy's setting (no Liftoff), every function compiled up front as Envoy does, on one thread.
 NODE_FLAGS = ("--no-liftoff", "--no-wasm-lazy-compilation", "--single-threaded")
+# For comparison: V8's baseline compiler alone (what a host allowing Liftoff would pay first).
+LIFTOFF_FLAGS = ("--liftoff", "--no-wasm-tier-up", "--no-wasm-dynamic-tiering",
+                 "--no-wasm-lazy-compilation", "--single-threaded")
 INSTANTIATIONS = 3
 _FUEL = 10**15  # what fuel.instantiate gives a store
 # Compile, then instantiate against imports that return 0 (the start function calls none).
@@ -66,9 +69,10 @@ def _node() -> str:
     return node
 
 
-def node_times(path: Path) -> tuple[float, float]:
-    """TurboFan compile CPU-s of the whole module and the cheapest instantiation's CPU ms."""
-    result = subprocess.run([_node(), *NODE_FLAGS, "-e", _TIMER, str(path), str(INSTANTIATIONS)],
+def node_times(path: Path, flags: tuple[str, ...] = NODE_FLAGS) -> tuple[float, float]:
+    """Compile CPU-s of the whole module (TurboFan by default) and the cheapest
+    instantiation's CPU ms."""
+    result = subprocess.run([_node(), *flags, "-e", _TIMER, str(path), str(INSTANTIATIONS)],
                             check=True, capture_output=True, text=True)
     figures = json.loads(result.stdout)
     return figures["compile"], min(figures["instantiate"]) * 1000
@@ -130,13 +134,14 @@ def main(argv: list[str] | None = None) -> int:
                       "largest_function_kb": max(body for _, body, _, _ in trace) / 1e3,
                       "turbofan_zone_gb": sum(zone for *_, zone in trace) / 1e9,
                       **start_fuel(path)}
-    samples: dict[Path, list[tuple[float, float]]] = {path: [] for path in args.modules}
+    samples: dict[Path, list[tuple[float, float, float]]] = {path: [] for path in args.modules}
     for _ in range(args.runs):
         for path in args.modules:
-            samples[path].append(node_times(path))
+            samples[path].append((*node_times(path), node_times(path, LIFTOFF_FLAGS)[0]))
     for path, values in samples.items():
-        rows[path]["compile_cpu_s"] = statistics.median(compile for compile, _ in values)
-        rows[path]["instantiate_ms"] = statistics.median(ms for _, ms in values)
+        rows[path]["compile_cpu_s"] = statistics.median(row[0] for row in values)
+        rows[path]["instantiate_ms"] = statistics.median(row[1] for row in values)
+        rows[path]["liftoff_compile_cpu_s"] = statistics.median(row[2] for row in values)
     print("figure".ljust(26) + "".join(path.name.rjust(16) for path in rows))
     for key in next(iter(rows.values())):
         print(key.ljust(26) + "".join(f"{rows[path][key]:16.3f}" for path in rows))
