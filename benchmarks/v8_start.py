@@ -1,12 +1,13 @@
 """Where a module's start goes under V8: ``benchmarks/v8_start.py A.wasm B.wasm ...``.
 
 Envoy's V8 runs with ``--no-liftoff``: TurboFan compiles every function before the plugin
-serves, then each VM (the base VM, the main thread's and one per worker) runs the module's
-start function (expanding the compressed snapshot) and the SDK's start callbacks. This splits
-that work with Node's V8 (older than Envoy's, same TurboFan; one thread, so CPU is the work):
-TurboFan's compile CPU and the zone memory it allocates (deterministic: a steadier figure of
-its work than time on a shared machine), one instantiation (the start function), and, with
-Wasmtime fuel (deterministic), the start function against the SDK's start callbacks.
+serves, then each VM (the base VM, two on the main thread, one per worker: four at
+concurrency 1, see footprint.py's ``vms_c1``) runs the module's start function (expanding the
+compressed snapshot) and the SDK's start callbacks. This splits that work with Node's V8
+(older than Envoy's, same TurboFan; one thread, so CPU is the work): TurboFan's compile CPU
+and the zone memory it allocates (deterministic: a steadier figure of its work than time on a
+shared machine), one instantiation (the start function), Liftoff's compile for comparison,
+and, with Wasmtime fuel (deterministic), the start function against the SDK's start callbacks.
 ``--functions N`` lists the N largest functions with their compile time and zone memory.
 """
 
