@@ -128,21 +128,27 @@ def instantiate(module_path: Path) -> tuple[Store, Mapping[str, object]]:
     config.consume_fuel = True
     engine = Engine(config)
     store = Store(engine)
-    store.set_wasi(WasiConfig())
     module = Module.from_file(engine, str(module_path))
-    linker = Linker(engine)
+    store.set_fuel(10**15)
+    return store, start(store, module)
+
+
+def start(store: Store, module: Module) -> Mapping[str, object]:
+    """Instantiate ``module`` in ``store`` against the minimal host, run ``_initialize`` and
+    start the root context as Envoy starts a VM; the instance's exports."""
+    store.set_wasi(WasiConfig())
+    linker = Linker(store.engine)
     linker.define_wasi()
     host = _Host()
     for entry in module.imports:
         if entry.name is None or entry.module == "wasi_snapshot_preview1":
             continue
         if not isinstance(entry.type, FuncType):
-            raise ValueError(f"{module_path}: unexpected import {entry.module}.{entry.name}")
+            raise ValueError(f"unexpected import {entry.module}.{entry.name}")
         handler = host.handler(entry.name)
         linker.define_func(entry.module, entry.name, entry.type,
                            handler if entry.type.results else _discarding(handler),
                            access_caller=True)
-    store.set_fuel(10**15)
     instance = linker.instantiate(store, module)
     exports = dict(instance.exports(store))
     initialize = exports.get("_initialize")
@@ -150,7 +156,7 @@ def instantiate(module_path: Path) -> tuple[Store, Mapping[str, object]]:
         initialize(store)
     for name, args in _START:
         _call(store, exports.get(name), *args)
-    return store, exports
+    return exports
 
 
 def fuel_per_callback(module_path: Path) -> dict[str, int]:

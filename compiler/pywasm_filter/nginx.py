@@ -28,6 +28,11 @@ _BUFFERS = re.compile(r"^[1-9][0-9]* [1-9][0-9]*[kKmM]?$")
 DEFAULT_RESPONSE_BODY_BUFFERS = "4 1m"
 """What `deploy wasmx` gives a filter that holds response bodies: up to 4 MiB per response."""
 _INDENT = "    "
+WASMX_WASMTIME = "26.0.0"
+"""The Wasmtime ngx_wasm_module builds with (its Makefile and CHANGELOG at 3bed278)."""
+CACHE_TOML = "wasmtime-cache.toml"
+"""The cache configuration `--compile-cache` writes beside nginx.conf: not in the cache
+directory, where Wasmtime's cleanup deletes the files it did not write."""
 
 
 class NginxError(PywasmFilterError):
@@ -54,6 +59,10 @@ class WasmxOptions:
     response_body_buffers: str = ""
     """``NUMBER SIZE`` for wasm_response_body_buffers in the location ("": nginx's default,
     4 buffers of 4096 bytes): the most of a response body WasmX holds while the filter pauses it."""
+    compile_cache: Path | None = None
+    """Absolute directory for Wasmtime's compilation cache (None: every worker compiles)."""
+    cache_config: Path | None = None
+    """Absolute path of the cache configuration (`cache_toml`) that nginx.conf points to."""
     notes: list[str] = field(default_factory=list)
     """Comments for the reader: what was found in the filter and why a line is there."""
 
@@ -73,6 +82,46 @@ def _check_size(size: str) -> None:
     match = _SIZE.match(size)
     if match is None or int(match[1]) * _UNITS[match[2].lower()] < _MIN_SHM_BYTES:
         raise NginxError(f"shared memory size '{size}': write at least 15k, e.g. 64k or 1m")
+
+
+def cache_toml(directory: Path, *, enabled_key: bool = True) -> str:
+    """Wasmtime's cache configuration keeping compiled modules in ``directory``. Wasmtime 26
+    (WasmX's) up to 32 require `enabled = true`; 33 and later (wasmtime-py 50 here) refuse the
+    key: ``enabled_key=False`` for them."""
+    _check_cache_path("--compile-cache", directory)
+    escaped = str(directory).replace("\\", "\\\\").replace('"', '\\"')
+    lines = ["# Wasmtime's compilation cache for Nginx WasmX (pywasm-filter deploy wasmx "
+             "--compile-cache)", "[cache]"]
+    if enabled_key:
+        lines.append(f"enabled = true  # Wasmtime {WASMX_WASMTIME} needs it, 33 and up refuse it")
+    lines.append(f'directory = "{escaped}"')
+    return "\n".join(lines) + "\n"
+
+
+def _check_cache_path(option: str, path: Path) -> None:
+    if not path.is_absolute():
+        raise NginxError(f"{option} {path}: write an absolute path, e.g. {option} "
+                         f"{Path.cwd() / path} (Wasmtime refuses a relative cache directory, "
+                         "and nginx's working directory is not this one)")
+    if any(ord(char) < 32 or ord(char) == 127 for char in str(path)):
+        raise NginxError(f"{option} {str(path)!r}: a path without control characters, please")
+
+
+def _check_cache(options: WasmxOptions) -> None:
+    directory, config = options.compile_cache, options.cache_config
+    if directory is None:
+        return
+    _check_cache_path("--compile-cache", directory)
+    if directory.exists() and not directory.is_dir():
+        raise NginxError(f"--compile-cache {directory}: that is a file; give a directory "
+                         "(Wasmtime creates it when its parent lets it)")
+    if config is None:
+        raise NginxError("--compile-cache needs the path of Wasmtime's cache configuration file")
+    _check_cache_path("the cache configuration", config)
+    if config.is_relative_to(directory):
+        raise NginxError(f"{config} is inside --compile-cache {directory}: Wasmtime's cleanup "
+                         "deletes files it did not write there; write nginx.conf elsewhere or "
+                         "pick another cache directory")
 
 
 def _upstream_host(upstream: str) -> str:
@@ -158,6 +207,7 @@ def _check(options: WasmxOptions) -> None:
     for what, port in (("listener port", options.port), ("backend port", backend)):
         if not 1 <= port <= 65535:
             raise NginxError(f"{what} {port} is out of range: use 1 to 65535 (--port)")
+    _check_cache(options)
 
 
 def _wasm_block(options: WasmxOptions) -> list[str]:
@@ -169,6 +219,12 @@ def _wasm_block(options: WasmxOptions) -> list[str]:
         lines.append(f"{_INDENT}shm_kv * {options.shm_size};")
     lines += [f"{_INDENT}shm_queue {_token(queue)} {options.shm_size};"
               for queue in options.queues]
+    if options.cache_config is not None:
+        lines += [f"{_INDENT}# compiled modules go to {options.compile_cache} (see the file): "
+                  "nginx's worker user must be able to write there",
+                  f"{_INDENT}wasmtime {{",
+                  f"{_INDENT * 2}cache_config {_token(str(options.cache_config))};",
+                  f"{_INDENT}}}"]
     return [*lines, "}"]
 
 
@@ -223,7 +279,7 @@ def nginx_conf(options: WasmxOptions) -> str:
         "# nginx.conf for Nginx WasmX: nginx -p DIR -c nginx.conf (DIR holds logs/ for the pid)",
         *_notes(options),
         "daemon off;",
-        "worker_processes 1;  # each worker compiles the module (about 3 s and 95 MiB each)",
+        f"worker_processes 1;  # {_load_note(options)}",
         "error_log stderr info;",
         "pid logs/nginx.pid;",
         "",
@@ -234,6 +290,13 @@ def nginx_conf(options: WasmxOptions) -> str:
         "http {", *_indented(http, 1), "}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _load_note(options: WasmxOptions) -> str:
+    if options.compile_cache is None:
+        return ("each worker compiles the module as it starts (seconds, tens of MiB; "
+                "--compile-cache saves it)")
+    return "a worker loads the module from Wasmtime's cache once one has compiled it"
 
 
 def _notes(options: WasmxOptions) -> list[str]:

@@ -153,6 +153,11 @@ def _add_wasmx(wasmx: argparse.ArgumentParser) -> None:
                             f"'{nginx.DEFAULT_RESPONSE_BODY_BUFFERS}')")
     wasmx.add_argument("--module-path", type=Path,
                        help="path of the module where nginx runs (default: this file's path)")
+    wasmx.add_argument("--compile-cache", type=Path, metavar="DIR",
+                       help="absolute directory where Wasmtime keeps compiled modules, so a "
+                            "worker loads the module instead of compiling it; writes "
+                            f"{nginx.CACHE_TOML} beside the -o file (nginx's workers must be "
+                            "able to write DIR)")
 
 
 def _envoy(args: argparse.Namespace) -> None:
@@ -226,7 +231,21 @@ def _wasmx(args: argparse.Namespace) -> None:
     else:
         print("note: without --filter FILTER.py, shm zones and callout names come from the "
               "options only (--shm-kv, --shm-queue, --callout)", file=sys.stderr)
-    _write(nginx.snippet(options) if args.snippet else nginx.nginx_conf(options), args.output)
+    if args.compile_cache is not None:
+        if args.output is None:
+            raise DeployError("--compile-cache also writes Wasmtime's cache configuration "
+                              f"({nginx.CACHE_TOML}) beside the nginx configuration: give -o FILE")
+        options.compile_cache = args.compile_cache
+        options.cache_config = args.output.parent.resolve() / nginx.CACHE_TOML
+    text = nginx.snippet(options) if args.snippet else nginx.nginx_conf(options)
+    if options.cache_config is not None:
+        _write(nginx.cache_toml(args.compile_cache), options.cache_config)
+    _write(text, args.output)
+    if options.cache_config is not None:
+        print(f"note: nginx's workers write compiled modules to {args.compile_cache}: make it "
+              "writable by the user they run as (nginx's `user` directive, nobody when nginx "
+              f"starts as root; e.g. install -d -o nobody {args.compile_cache}); the first "
+              "worker to load the module still compiles it", file=sys.stderr)
 
 
 _TARGETS: dict[str, Callable[[argparse.Namespace], None]] = {

@@ -6,6 +6,7 @@ and globals are then written back into the original module, so the runtime start
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, NoReturn, TypeVar
 
 from wasmtime import (
+    Caller,
     Config,
     Engine,
     ExitTrap,
@@ -27,6 +29,7 @@ from wasmtime import (
     Store,
     Table,
     Trap,
+    ValType,
     WasiConfig,
     WasmtimeError,
 )
@@ -119,16 +122,20 @@ def snapshot(
     *,
     log: Path | None = None,
     recursion_cap: int | None = None,
+    seed: bytes = b"",
 ) -> bytes:
     """Run `base`'s initialization once and return it with the resulting state baked in.
 
     `preopens` maps host directories to guest paths; `log` also receives the module's output.
     `recursion_cap` is the runtime's measured cap (`recursion.cached_cap`); without it, the
-    probes run here, in this process.
+    probes run here, in this process. The same `base`, `init_argument`, `seed` (the filter's
+    source) and bundled files give the same module, byte for byte: see `_Reproducible`.
     """
     try:
         layout = _inspect(base)
-        with _initialized(_instrument(layout), init_argument, preopens, log) as (session, state):
+        entropy = _Reproducible(base + init_argument + seed)
+        with _initialized(_instrument(layout), init_argument, preopens, log,
+                          entropy) as (session, state):
             if PROBE_EXPORT in session.exports:
                 cap = recursion_cap if recursion_cap is not None else session.measure_cap(state)
                 state = session.cap_recursion(state, cap)
@@ -145,7 +152,8 @@ def measure_recursion_cap(base: bytes, init_argument: bytes,
         wasm = _instrument(_inspect(base))
     except binary.WasmFormatError as error:
         raise SnapshotError(f"cannot read the base module: {error}") from error
-    with _initialized(wasm, init_argument, preopens, None) as (session, state):
+    with _initialized(wasm, init_argument, preopens, None,
+                      _Reproducible(base + init_argument)) as (session, state):
         if PROBE_EXPORT not in session.exports:
             raise SnapshotError(f"the runtime does not export {PROBE_EXPORT}")
         return session.measure_cap(state)
@@ -282,10 +290,64 @@ def _unavailable(name: str) -> Callable[..., NoReturn]:
     return call
 
 
-def _linker(engine: Engine, module: Module) -> Linker:
-    """A linker with WASI and a trapping stub for every `env` function import."""
+class _Reproducible:
+    """WASI randomness and clocks that do not make one build differ from the next.
+
+    What the initialization draws (the string hash secret, `random`'s state) comes from a
+    SHA-256 counter stream over the build's inputs instead of the OS, and the clocks read one
+    microsecond more at each reading, from 0. (The file system's times and inode numbers are
+    made constant by the runtime's WASI stubs, runtime/wasi_stubs.c.) In a proxy the runtime
+    reseeds `random` and reads the host's clocks: only the hash secret is the build's.
+    """
+
+    def __init__(self, inputs: bytes) -> None:
+        self.key = hashlib.sha256(inputs).digest()
+        self.blocks = 0
+        self.pending = b""
+        self.now_ns = 0
+
+    def draw(self, size: int) -> bytes:
+        """The next ``size`` bytes of the stream."""
+        while len(self.pending) < size:
+            block = self.blocks.to_bytes(8, "little")
+            self.pending += hashlib.sha256(self.key + block).digest()
+            self.blocks += 1
+        result, self.pending = self.pending[:size], self.pending[size:]
+        return result
+
+    def install(self, linker: Linker) -> None:
+        """Put ``random_get`` and ``clock_time_get`` in place of WASI's in ``linker``."""
+        i32, i64 = ValType.i32(), ValType.i64()
+        linker.allow_shadowing = True
+        linker.define_func(WASI_MODULE, "random_get", FuncType([i32, i32], [i32]),
+                           self._random_get, access_caller=True)
+        linker.define_func(WASI_MODULE, "clock_time_get", FuncType([i32, i64, i32], [i32]),
+                           self._clock_time_get, access_caller=True)
+        linker.allow_shadowing = False
+
+    def _random_get(self, caller: Caller, buffer: int, size: int) -> int:
+        _memory(caller).write(caller, self.draw(size), buffer)
+        return 0
+
+    def _clock_time_get(self, caller: Caller, _clock: int, _precision: int, result: int) -> int:
+        self.now_ns += 1_000
+        _memory(caller).write(caller, self.now_ns.to_bytes(8, "little"), result)
+        return 0
+
+
+def _memory(caller: Caller) -> Memory:
+    memory = caller.get(MEMORY_EXPORT)
+    if not isinstance(memory, Memory):
+        raise SnapshotError(f"the module does not export its memory as {MEMORY_EXPORT}")
+    return memory
+
+
+def _linker(engine: Engine, module: Module, entropy: _Reproducible) -> Linker:
+    """A linker with WASI (`entropy`'s randomness and clocks) and a trapping stub for every
+    `env` function import."""
     linker = Linker(engine)
     linker.define_wasi()
+    entropy.install(linker)
     for entry in module.imports:
         if entry.module == WASI_MODULE:
             continue
@@ -420,6 +482,7 @@ def _initialized(
     init_argument: bytes,
     preopens: Sequence[tuple[Path, str]],
     log: Path | None,
+    entropy: _Reproducible,
 ) -> Iterator[tuple[_Session, _State]]:
     """Instantiate the instrumented module, run its initialization and capture the state."""
     config = Config()
@@ -433,7 +496,7 @@ def _initialized(
             raise SnapshotError(f"cannot compile the base module: {error}") from error
         store = Store(engine)
         store.set_wasi(_wasi(preopens, output))
-        linker = _linker(engine, module)
+        linker = _linker(engine, module, entropy)
         try:
             instance = linker.instantiate(store, module)
         except (Trap, WasmtimeError) as error:
