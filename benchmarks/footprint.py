@@ -36,6 +36,8 @@ from .wasmx import CACHE_SETTINGS
 from .wasmx import measure as wasmx_measure
 
 CONCURRENCIES = (1, 2, 4, 8)
+# Envoy's debug lines (component `wasm`) for a new VM: the base one, and each thread's.
+VM_CREATED_MARKERS = ("Base Wasm created", "Thread-Local Wasm created")
 INSTANTIATIONS = 5
 
 
@@ -69,6 +71,13 @@ def _wasmtime_in_subprocess(path: Path) -> dict[str, float]:
     return figures
 
 
+def _vms_started(envoy: PinnedEnvoy) -> float:
+    """How many VMs Envoy made from the module (the base VM, then one per thread), from its log:
+    each runs the module's start function (the snapshot's expansion)."""
+    log = envoy.log_path.read_text(errors="replace")
+    return float(log.count(VM_CREATED_MARKERS[0]) + log.count(VM_CREATED_MARKERS[1]))
+
+
 def wasmx_figures(modules: list[Path], repeat: int) -> dict[Path, dict[str, float]]:
     """Per module: WasmX's compile s, compile peak MiB and worker RSS MiB without a cache, and
     with it cold and warm (medians of ``repeat`` interleaved rounds of fresh processes)."""
@@ -81,12 +90,13 @@ def wasmx_figures(modules: list[Path], repeat: int) -> dict[Path, dict[str, floa
     return rows
 
 
-def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, dict[str, float]]:
+def envoy_figures(modules: list[Path], starts: int, work: Path,
+                  concurrencies: tuple[int, ...] = CONCURRENCIES) -> dict[Path, dict[str, float]]:
     """Load time at concurrency 1 and RSS at each concurrency, medians over interleaved starts."""
     samples: dict[Path, dict[str, list[float]]] = {path: {} for path in modules}
     for _ in range(starts):
         for path in modules:
-            for concurrency in CONCURRENCIES:
+            for concurrency in concurrencies:
                 variant = Variant(path.stem, path)
                 with PinnedEnvoy(variant, work, concurrency=concurrency) as envoy:
                     row = samples[path]
@@ -95,6 +105,7 @@ def envoy_figures(modules: list[Path], starts: int, work: Path) -> dict[Path, di
                         row.setdefault("load_cpu_seconds", []).append(envoy.load_cpu_seconds)
                     time.sleep(0.5)  # every worker's VM is created by now
                     row.setdefault(f"rss_mib_c{concurrency}", []).append(envoy.rss_mib())
+                    row.setdefault(f"vms_c{concurrency}", []).append(_vms_started(envoy))
     return {path: {key: statistics.median(values) for key, values in row.items()}
             for path, row in samples.items()}
 
@@ -105,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", type=Path, help=".wasm files to compare")
     parser.add_argument("--starts", type=int, default=3, help="Envoy starts per module and "
                         "concurrency (default 3)")
+    parser.add_argument("--concurrencies", type=int, nargs="+", default=list(CONCURRENCIES),
+                        help="Envoy worker counts to start (default 1 2 4 8; `1` for the start "
+                        "figures alone)")
     parser.add_argument("--no-envoy", action="store_true", help="sizes and Wasmtime only")
     parser.add_argument("--wasmx-repeat", type=int, default=3,
                         help="fresh worker processes per WasmX setting (default 3)")
@@ -124,10 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         for path, figures in wasmx_figures(modules, args.wasmx_repeat).items():
             rows[path].update(figures)
         if not args.no_envoy:
-            for path, figures in envoy_figures(modules, args.starts, Path(tmp)).items():
+            concurrencies = tuple(args.concurrencies)
+            for path, figures in envoy_figures(modules, args.starts, Path(tmp),
+                                               concurrencies).items():
                 rows[path].update(figures)
-                extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
-                rows[path]["rss_mib_per_extra_worker"] = extra
+                if {1, 8} <= set(concurrencies):
+                    extra = (figures["rss_mib_c8"] - figures["rss_mib_c1"]) / 7
+                    rows[path]["rss_mib_per_extra_worker"] = extra
     keys = list(next(iter(rows.values())))
     print("figure".ljust(28) + "".join(path.name.rjust(16) for path in rows))
     for key in keys:

@@ -8,10 +8,13 @@ variant's server runs beside Envoy, started and stopped with it, measured the sa
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import socket
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,9 +42,14 @@ def _get_status(port: int) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (field 3 onwards)."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a whole process (all threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    fields = _stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
@@ -65,6 +73,13 @@ def _peer_filter(config: dict[str, Any], variant: Variant,
         config["static_resources"]["clusters"].append(peers.ext_proc_cluster(server.port))
 
 
+def _inline_code(config: dict[str, Any], module: Path) -> None:
+    """Give the Wasm filter in ``config`` its module as ``inline_bytes`` instead of a file."""
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
+    vm_config = manager["typed_config"]["http_filters"][0]["typed_config"]["config"]["vm_config"]
+    vm_config["code"] = {"local": {"inline_bytes": base64.b64encode(module.read_bytes()).decode()}}
+
+
 def _log_time(line: str) -> float | None:
     match = _LOG_TIME.match(line)
     if match is None:
@@ -82,12 +97,15 @@ class PinnedEnvoy(Envoy):
         self.variant = variant
         port = free_port()
         filters = [] if variant.module is None else [WasmFilter(variant.module)]
-        config = HttpBootstrap(filters=filters, direct_response_body="ok\n").to_config()
+        config = HttpBootstrap(filters=filters, direct_response_body="ok\n",
+                               release_memory=variant.release_memory).to_config()
         config["static_resources"]["listeners"][0]["address"]["socket_address"]["port_value"] = port
         directory = workdir / f"{variant.name}-c{concurrency}"
         self.server = (peers.ExtProcServer(free_port(), directory / "ext_proc.log", ENVOY_CORE)
                        if variant.peer == "ext_proc" else None)
         _peer_filter(config, variant, self.server)
+        if variant.inline_code and variant.module is not None:
+            _inline_code(config, variant.module)
         super().__init__(config, directory,
                          concurrency=concurrency, log_level="warn",
                          command_prefix=["taskset", "-c", ENVOY_CORE])
@@ -139,9 +157,20 @@ class PinnedEnvoy(Envoy):
         """User plus system CPU time of the whole Envoy process (all threads), from /proc."""
         return _cpu_seconds(self.pid)
 
+    def minor_faults(self) -> int:
+        """Page faults of the whole Envoy process served without I/O (e.g. pages the allocator
+        handed back to the kernel and touches again), from /proc."""
+        return int(_stat_fields(self.pid)[7])
+
     def rss_mib(self) -> float:
         """Envoy's resident set size, in MiB."""
         return _rss_mib(self.pid)
+
+    def admin_json(self, path: str) -> Any:
+        """What Envoy's admin API answers at ``path`` (e.g. "/memory"), decoded from JSON."""
+        address = (self.workdir / "admin.address").read_text().strip()
+        with urllib.request.urlopen(f"http://{address}{path}", timeout=5) as response:
+            return json.loads(response.read())
 
     def server_cpu_seconds(self) -> float | None:
         """CPU time of the ext_proc server process (None without one)."""

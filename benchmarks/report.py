@@ -11,6 +11,7 @@ _ROWS = (
     ("added_cpu_us_per_request", "added by the filter (us)", "{:.2f}"),
     ("server_cpu_us_per_request", "ext_proc server CPU per request (us)", "{:.2f}"),
     ("total_added_cpu_us_per_request", "added, Envoy + server (us)", "{:.2f}"),
+    ("minor_faults_per_1k_requests", "Envoy page faults per 1k requests", "{:.2f}"),
     ("requests_per_second", "requests/s", "{:.0f}"),
     ("p50_ms", "p50 latency (ms)", "{:.3f}"),
     ("p99_ms", "p99 latency (ms)", "{:.3f}"),

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -89,15 +89,18 @@ def _cpu_rounds(variants: list[Variant], plan: Plan, wrk: str, work: Path,
             order = envoys if round_number % 2 == 0 else envoys[::-1]
             for envoy in order:
                 before = envoy.cpu_seconds()
+                faults_before = envoy.minor_faults()
                 server_before = envoy.server_cpu_seconds()
                 result = run_wrk(wrk, envoy.url, plan.seconds)
                 cpu = envoy.cpu_seconds() - before
+                faults = envoy.minor_faults() - faults_before
                 server_after = envoy.server_cpu_seconds()
                 if result.errors:
                     print(f"warning: {envoy.variant.name}: {result.errors} errors in a round",
                           file=sys.stderr)
                 row = figures[envoy.variant.name]
                 row["cpu_us_per_request"].append(cpu / result.requests * 1e6)
+                row["minor_faults_per_1k_requests"].append(faults / result.requests * 1e3)
                 row["requests_per_second"].append(result.requests_per_second)
                 row["p50_ms"].append(result.p50_ms)
                 row["p99_ms"].append(result.p99_ms)
@@ -134,15 +137,25 @@ def _start_samples(variants: list[Variant], plan: Plan, wrk: str, work: Path,
                 figures[variant.name]["rss_mib_concurrency_2"].append(envoy.rss_mib())
 
 
-def measure(plan: Plan, out: Path, extra: Sequence[Variant] = ()) -> dict[str, Any]:
-    """Run the whole benchmark, with ``extra`` module variants beside the built ones, and
-    return the summary written to results.json."""
+def measure(plan: Plan, out: Path, extra: Sequence[Variant] = (),
+            compare_release: bool = False, only: Sequence[str] = ()) -> dict[str, Any]:
+    """Run the whole benchmark, with ``extra`` module variants beside the built ones (only
+    those named in ``only`` besides none, c_floor and python, if given; and, with
+    ``compare_release``, the Wasm ones and none again without the bootstrap's
+    memory_allocator_manager, named NAME-keep), and return the summary written to results.json."""
     wrk = ensure_wrk()
     variants, notes = build_variants(out / "modules")
+    if only:
+        variants = [variant for variant in variants
+                    if variant.name in {"none", "c_floor", "python", *only}]
     variants.extend(extra)
+    if compare_release:
+        variants.extend(replace(variant, name=f"{variant.name}-keep", release_memory=False)
+                        for variant in list(variants) if variant.peer is None)
     figures: dict[str, dict[str, list[float]]] = {
         variant.name: {key: [] for key in (
-            "cpu_us_per_request", "requests_per_second", "p50_ms", "p99_ms", "load_seconds",
+            "cpu_us_per_request", "minor_faults_per_1k_requests", "requests_per_second",
+            "p50_ms", "p99_ms", "load_seconds",
             "load_cpu_seconds",
             "vm_to_first_callback_seconds", "rss_mib_concurrency_1", "rss_mib_concurrency_2",
             "server_cpu_us_per_request", "server_rss_mib")}
@@ -173,7 +186,7 @@ def measure(plan: Plan, out: Path, extra: Sequence[Variant] = ()) -> dict[str, A
     floor_added = results["c_floor"]["added_cpu_us_per_request"]
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "mode": "quick" if plan is QUICK else "full",
+        "mode": "quick" if plan.seconds == QUICK.seconds else "full",
         "plan": {"rounds": plan.rounds, "seconds_per_run": plan.seconds,
                  "starts_per_variant": plan.extra_starts + 1},
         "machine": _machine(),
@@ -212,11 +225,22 @@ def main(argv: list[str] | None = None) -> int:
                         metavar="NAME=PATH",
                         help="also run this built module (same header work), side by side "
                              "with the others, e.g. a build of an older checkout")
+    parser.add_argument("--compare-release", action="store_true",
+                        help="also run no filter and each Wasm variant without the "
+                             "bootstrap's memory_allocator_manager (as NAME-keep)")
+    parser.add_argument("--only", default="", metavar="NAMES",
+                        help="comma-separated built variants to run besides none, c_floor and "
+                             "python (default: all), e.g. lua,ext_proc")
+    parser.add_argument("--rounds", type=int, help="measuring rounds (default: 3 quick, 7 full)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    summary = measure(QUICK if args.quick else FULL, out, args.module)
+    plan = QUICK if args.quick else FULL
+    if args.rounds:
+        plan = replace(plan, rounds=args.rounds)
+    summary = measure(plan, out, args.module, args.compare_release,
+                      [name for name in args.only.split(",") if name])
     print(report.table(summary["variants"]))
     ratio = summary["python_over_floor_ratio"]
     print(f"\npython / C floor, added CPU per request: "

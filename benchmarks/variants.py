@@ -32,12 +32,16 @@ VM_STARTED = "bench vm started"
 class Variant:
     """One configuration of Envoy: no filter, one Wasm module or one peer doing the header work.
 
-    ``peer`` names a non-Wasm filter made by peers.py: "lua" or "ext_proc".
+    ``peer`` names a non-Wasm filter made by peers.py: "lua" or "ext_proc";
+    ``release_memory`` False leaves out the bootstrap's memory_allocator_manager, ``inline_code``
+    puts the module's bytes into the configuration instead of its file name (to measure them).
     """
 
     name: str
     module: Path | None
     peer: str | None = None
+    release_memory: bool = True
+    inline_code: bool = False
 
     @property
     def filtered(self) -> bool:
@@ -53,7 +57,7 @@ class Variant:
                 "data_bytes": binary.data_size(data)}
 
 
-def _build_c_floor(out: Path) -> Path:
+def build_c_floor(out: Path) -> Path:
     output = out / "c_floor.wasm"
     subprocess.run(
         [sys.executable, "-m", "ziglang", "cc", "-target", "wasm32-wasi", "-mexec-model=reactor",
@@ -83,7 +87,7 @@ def _build_assemblyscript(out: Path) -> Path | None:
 def build_variants(out: Path) -> tuple[list[Variant], list[str]]:
     """Build every variant into ``out``; returns the variants and notes on any that were skipped."""
     out.mkdir(parents=True, exist_ok=True)
-    variants = [Variant("none", None), Variant("c_floor", _build_c_floor(out))]
+    variants = [Variant("none", None), Variant("c_floor", build_c_floor(out))]
     python = build(FILTERS / "python_filter.py", out / "python.wasm")
     variants.append(Variant("python", python.output))
     notes: list[str] = []

@@ -1,4 +1,5 @@
-"""`deploy istio` and `deploy wasmx`: the resources a user applies, and the rules they obey."""
+"""`deploy istio` and `deploy wasmx`: the resources a user applies, and the rules they obey;
+the Envoy bootstraps `deploy envoy` and `init` write."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import yaml
 
 from pywasm_filter.cli import main
 from pywasm_filter.deploy import DeployError, IstioOptions, wasm_plugin
+from pywasm_filter.scaffold import TEMPLATES
 from tests.conftest import EXAMPLES
 from tests.nginx_conf import (
     Directive,
@@ -70,6 +72,24 @@ def test_envoy_and_istio_configs_reload_a_failed_vm_by_default(
     assert snippet[0]["typed_config"]["config"]["failure_policy"] == "FAIL_RELOAD"
     plugin = _istio(capsys, str(module))
     assert isinstance(plugin["spec"], dict) and plugin["spec"]["failStrategy"] == "FAIL_RELOAD"
+
+
+@pytest.mark.parametrize("source", ["deploy envoy", *(f"init {name}" for name in TEMPLATES)])
+def test_envoy_bootstraps_hand_freed_memory_back_with_a_comment_saying_why(
+    source: str, module: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command, _, template = source.partition(" ")
+    if command == "deploy":
+        assert main(["deploy", "envoy", str(module)]) == 0
+        text = capsys.readouterr().out
+    else:
+        assert main(["init", str(tmp_path / "project"), "--template", template]) == 0
+        text = (tmp_path / "project" / "envoy.yaml").read_text()
+    lines = text.splitlines()
+    comment = lines[lines.index("memory_allocator_manager:") - 1]
+    assert comment.startswith("# ") and "back to the kernel" in comment
+    assert yaml.safe_load(text)["memory_allocator_manager"] == {
+        "bytes_to_release": 1048576, "memory_release_interval": "1s"}
 
 
 @pytest.mark.registry

@@ -17,7 +17,15 @@ from typing import Any
 
 import yaml
 
-from .envoy import DEFAULT_FAILURE_POLICY, FAILURE_POLICIES, HttpBootstrap, Upstream, WasmFilter
+from .envoy import (
+    DEFAULT_FAILURE_POLICY,
+    FAILURE_POLICIES,
+    MEMORY_RELEASE,
+    MEMORY_RELEASE_NOTE,
+    HttpBootstrap,
+    Upstream,
+    WasmFilter,
+)
 from .errors import PywasmFilterError
 
 ISTIO_PHASES = ("UNSPECIFIED_PHASE", "AUTHN", "AUTHZ", "STATS")
@@ -98,6 +106,18 @@ def envoy_bootstrap(options: EnvoyOptions) -> dict[str, Any]:
         clusters=clusters, port=options.port, admin_port=options.admin_port,
         address=options.listen_address)
     return bootstrap.to_config()
+
+
+def envoy_yaml(document: Any) -> str:
+    """``document`` as YAML, its memory_allocator_manager (if any) under a comment saying why."""
+    key = "memory_allocator_manager:"
+    return re.sub(rf"^{key}", f"# {MEMORY_RELEASE_NOTE}\n{key}",
+                  yaml.safe_dump(document, sort_keys=False), count=1, flags=re.MULTILINE)
+
+
+def memory_release_yaml() -> str:
+    """The commented memory_allocator_manager block, for the envoy.yaml `init` writes."""
+    return envoy_yaml({"memory_allocator_manager": MEMORY_RELEASE})
 
 
 # Istio

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 
+from .deploy import memory_release_yaml
 from .errors import PywasmFilterError
 
 TEMPLATES = ("http-headers", "http-body", "http-callout", "tcp")
@@ -64,6 +65,7 @@ def create(directory: Path, template: str) -> list[Path]:
         target = directory.joinpath(*relative.parts).with_name(relative.name.removesuffix(".j2"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(environment.get_template(source).render(
-            name=name, template=template, pywasm_filter_version=metadata.version("pywasm-filter")))
+            name=name, template=template, pywasm_filter_version=metadata.version("pywasm-filter"),
+            memory_release=memory_release_yaml()))
         written.append(target)
     return written

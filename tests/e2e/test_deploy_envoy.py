@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from pywasm_filter.cli import main
-from pywasm_filter.envoy import Envoy, HttpBootstrap, Upstream
+from pywasm_filter.envoy import Envoy, HttpBootstrap, Upstream, envoy_binary
 from tests.conftest import FILTERS
 from tests.e2e.client import get
 
@@ -43,8 +44,19 @@ def test_bootstrap_runs_in_envoy(tmp_path: Path, module: Path, config_file: Path
     assert isinstance(bootstrap, dict)
     with Envoy(bootstrap, tmp_path / "envoy") as envoy:
         response = get(envoy.url + "/")
+        released = envoy.wait_for_log("Configured tcmalloc with background release rate")
     assert response.status == 200
     assert response.headers["x-deployed"] == "yes"
+    assert "1048576 bytes per second" in released
+
+
+def test_bootstrap_passes_envoy_validate(tmp_path: Path, module: Path, config_file: Path) -> None:
+    assert main(["deploy", "envoy", str(module), "--config", str(config_file),
+                 "-o", str(tmp_path / "envoy.yaml")]) == 0
+    result = subprocess.run(
+        [str(envoy_binary()), "--mode", "validate", "-c", "envoy.yaml"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "configuration 'envoy.yaml' OK" in result.stdout + result.stderr, result.stderr[-2000:]
 
 
 def test_bootstrap_routes_to_the_upstream(

@@ -28,6 +28,7 @@ from ..deploy import (
     IstioOptions,
     envoy_bootstrap,
     envoy_filter,
+    envoy_yaml,
     load_plugin_config,
     load_structured,
     parse_upstream,
@@ -174,7 +175,7 @@ def _envoy(args: argparse.Namespace) -> None:
     else:
         document = envoy_bootstrap(options)
         header = f"# Envoy bootstrap: envoy -c FILE; listens on :{options.port}\n"
-    _write(header + yaml.safe_dump(document, sort_keys=False), args.output)
+    _write(header + envoy_yaml(document), args.output)
 
 
 def _istio(args: argparse.Namespace) -> None:

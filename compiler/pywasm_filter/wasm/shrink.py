@@ -46,12 +46,21 @@ AST_PREFIXES = ("ast2obj_", "obj2ast_")
 # Built-in modules' exec slots run once, when the module is imported (at build time).
 MODULE_EXEC_SUFFIXES = ("_exec", "_modexec")
 MODULE_EXEC_KEPT = ("builtin_exec",)
+# The path configuration's helpers (Modules/getpath.c) run once, when the interpreter starts.
+GETPATH_PREFIX = "getpath_"
+# Lazy one-time initializers `int f(struct state *)` whose state's first field is set once
+# they have run (`ast_state.initialized`): the AST types (9 KB) are made when `ast` is first
+# imported (at build time, if ever); at run time they exist, or nothing can reach them but
+# the compiler (removed). In a built module the function returns 1 if its state was
+# initialized, else fails as the compiler stub does.
+INITIALIZED_ONCE = ("init_types",)
 # Exiting or shutting down the interpreter never happens inside a proxy (the SDK's dispatcher
 # catches SystemExit): these trap.
 TRAPS = ("Py_Exit", "Py_FinalizeEx", "Py_EndInterpreter", "_PyInterpreterState_IDDecref")
 _MODULE_INIT_PREFIX = "PyInit_"
 _FUNCTION_NAMES = 1
 _END, _UNREACHABLE, _CALL = 0x0B, 0x00, 0x10
+_LOCAL_GET, _I32_LOAD, _I32_CONST, _IF, _ELSE = 0x20, 0x28, 0x41, 0x04, 0x05
 _I32 = b"\x7f"
 
 
@@ -76,8 +85,9 @@ def _in_parser(name: str) -> bool:
 
 
 def _build_time_only(name: str) -> bool:
-    """AST conversions and module exec slots: no run-time path reaches them."""
-    if name.startswith(AST_PREFIXES):
+    """AST conversions, module exec slots and path configuration: no run-time path reaches
+    them."""
+    if name.startswith((*AST_PREFIXES, GETPATH_PREFIX)):
         return True
     return name.endswith(MODULE_EXEC_SUFFIXES) and name not in MODULE_EXEC_KEPT and (
         not name.startswith("_imp_"))
@@ -96,6 +106,15 @@ def _stub_body(results: tuple[bytes, ...], stub: int) -> bytes:
     if results != (_I32,):
         return _trap_body()
     return _body(bytes([_CALL]) + binary.encode_uleb(stub))
+
+
+def _initialized_body(signature: binary.FuncType, stub: int) -> bytes | None:
+    """``return state->initialized ? 1 : stub()`` for ``int f(struct state *state)``; None
+    for another signature (the function is then kept whole)."""
+    if signature.params != (_I32,) or signature.results != (_I32,):
+        return None
+    return _body(bytes([_LOCAL_GET, 0, _I32_LOAD, 2, 0, _IF, _I32[0], _I32_CONST, 1, _ELSE,
+                        _CALL]) + binary.encode_uleb(stub) + bytes([_END]))
 
 
 def _trap_body() -> bytes:
@@ -169,6 +188,10 @@ def shrink(module: bytes, stub_imports: Mapping[tuple[str, str], int] | None = N
             replacements[function] = _stub_body(results, index[COMPILER_STUB])
         elif name.startswith(_MODULE_INIT_PREFIX):
             replacements[function] = _stub_body(results, index[MODULE_STUB])
+        elif name in INITIALIZED_ONCE:
+            body = _initialized_body(signatures[function], index[COMPILER_STUB])
+            if body is not None:
+                replacements[function] = body
         elif name in TRAPS or _in_parser(name) or _build_time_only(name):
             replacements[function] = _trap_body()
     sections = _replace_bodies(sections, replacements)
