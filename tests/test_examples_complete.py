@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from pywasm_filter.deploy import memory_release_yaml
 from tests.conftest import EXAMPLES, ROOT
 
 NAMES = sorted(path.name for path in EXAMPLES.iterdir() if path.is_dir())
@@ -52,3 +53,8 @@ def test_readme_says_wasmx_exactly_where_an_nginx_conf_exists(name: str) -> None
     assert readme_table()[name] == ("yes" if has_conf else "no"), (
         f"README.md's WasmX column for {name} disagrees with examples/{name}/nginx.conf")
 
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_envoy_yaml_hands_freed_memory_back_as_generated_configs_do(name: str) -> None:
+    assert memory_release_yaml() in (EXAMPLES / name / "envoy.yaml").read_text()
