@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,15 @@ def table(variants: dict[str, dict[str, Any]]) -> str:
 def write_json(path: Path, summary: dict[str, Any]) -> None:
     """Write the summary, keys sorted, for other tools and for comparing runs."""
     path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+
+
+def chart_missing() -> str | None:
+    """Why ``write_chart`` cannot draw here (and what to install), or None: checked before a
+    run rather than after its minutes of measuring."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return ("results.png is drawn with matplotlib, which this Python lacks: install the "
+                "bench extra (.venv/bin/pip install -e '.[bench]')")
+    return None
 
 
 def write_chart(path: Path, variants: dict[str, dict[str, Any]]) -> None:

@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
                              "python (default: all), e.g. lua,ext_proc")
     parser.add_argument("--rounds", type=int, help="measuring rounds (default: 3 quick, 7 full)")
     args = parser.parse_args(argv)
+    if (missing := report.chart_missing()) is not None:
+        parser.error(missing)
     started = time.monotonic()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
