@@ -26,11 +26,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "benchmarks"
 
-from wasmtime import Config, Engine, FuncType, Linker, Module, Store, WasiConfig
+from wasmtime import Config, Engine, Module, Store, WasiConfig
 
 from pywasm_filter.wasm import binary
 
 from . import fuel
+from .footprint import stub_linker
 
 # Envoy's setting (no Liftoff), every function compiled up front as Envoy does, on one thread.
 NODE_FLAGS = ("--no-liftoff", "--no-wasm-lazy-compilation", "--single-threaded")
@@ -97,11 +98,7 @@ def start_fuel(path: Path) -> dict[str, float]:
     store = Store(engine)
     store.set_wasi(WasiConfig())
     module = Module(engine, path.read_bytes())
-    linker = Linker(engine)
-    linker.define_wasi()
-    for entry in module.imports:
-        if entry.module == "env" and isinstance(entry.type, FuncType):
-            linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+    linker = stub_linker(engine, module)
     store.set_fuel(_FUEL)
     linker.instantiate(store, module)
     start = _FUEL - store.get_fuel()
