@@ -21,4 +21,3 @@ def test_run_without_matplotlib_says_to_install_the_bench_extra(
         run.main(["--quick"])
     assert stopped.value.code == 2
     assert "pip install -e '.[bench]'" in capsys.readouterr().err
-

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from wasmtime import Engine, Func, FuncType, Linker, Memory, Module, Store, Trap, WasiConfig
+from wasmtime import Engine, Func, Memory, Module, Store, Trap, WasiConfig
 
+from benchmarks.footprint import stub_linker
 from pywasm_filter import size_report, toolchain
 from pywasm_filter.wasm import binary, packed
 from pywasm_filter.wasm.binary import SectionId
@@ -24,11 +25,7 @@ class Decoder:
     def __init__(self) -> None:
         engine = Engine()
         module = Module(engine, toolchain.ensure_runtime_base().read_bytes())
-        linker = Linker(engine)
-        linker.define_wasi()
-        for entry in module.imports:
-            if entry.module == "env" and isinstance(entry.type, FuncType):
-                linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+        linker = stub_linker(engine, module)
         self.store = Store(engine)
         self.store.set_wasi(WasiConfig())
         exports = linker.instantiate(self.store, module).exports(self.store)
@@ -133,11 +130,7 @@ def test_a_built_modules_vm_starts_with_the_snapshots_memory(
     assert b"proxywasm/_dispatch.py" in image
     engine = Engine()
     compiled = Module(engine, module)
-    linker = Linker(engine)
-    linker.define_wasi()
-    for entry in compiled.imports:
-        if entry.module == "env" and isinstance(entry.type, FuncType):
-            linker.define_func("env", entry.name or "", entry.type, lambda *_: 0)
+    linker = stub_linker(engine, compiled)
     store = Store(engine)
     store.set_wasi(WasiConfig())
     memory = linker.instantiate(store, compiled).exports(store)["memory"]
